@@ -1,0 +1,202 @@
+"""The ``bea`` command: a thin layer that parses arguments, calls the public API and prints.
+
+Every user error exits with status 2 and one line on stderr; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+import sympy as sp
+
+from . import __version__
+from .derive import modified_flow
+from .errors import BeaError, NotAGradientError
+from .methods import METHODS
+
+__all__ = ["build_parser", "main"]
+
+_DERIVE_EXAMPLES = """\
+examples:
+  bea derive "(y - a*b*x)**2/2" --params a b --order 2
+      the paper's two-parameter model: modified loss E(1 + (h/2)x^2(a^2+b^2)) at order 1,
+      and no modified loss at order 2
+  bea derive "log(1 + exp(-w*x))" --params w --order 3 --format latex
+  bea derive "a**2 + 10*b**2" --params a b --order 4 --format json
+
+JSON schema (stable): {"h": str, "params": [str], "method": str, "order": int, "loss": str,
+  "terms": [[str per parameter] per order], "gradient": [bool per order],
+  "modified_loss": str or null, "modified_loss_order": int,
+  "first_non_gradient": int or null}; expressions are sympy strings (sympy.sympify reads them).
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and exits with status 2."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        self.exit(2, f"bea: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``bea`` command (also used to document the CLI).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+
+    Examples
+    --------
+    >>> build_parser().parse_args(["derive", "a**2", "--params", "a"]).order
+    1
+    """
+    parser = _Parser(
+        prog="bea",
+        description="Backward error analysis of optimizers: derive the modified flow and modified "
+        "loss that a discrete method follows.",
+        epilog='examples:\n  bea derive "(y - a*b*x)**2/2" --params a b --order 2\n\n'
+        "Run 'bea COMMAND --help' for the options of a command.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"bea {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    derive = sub.add_parser(
+        "derive",
+        help="derive the modified flow and modified loss of an optimizer on a loss",
+        description="Derive the terms f_0..f_K of the modified flow of an optimizer on LOSS, say "
+        "which are gradient fields, and print the modified loss up to the highest order at which "
+        "one exists.",
+        epilog=_DERIVE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    derive.add_argument(
+        "loss",
+        metavar="LOSS",
+        help="the loss as an expression: numbers, names, + - * / ** ^ and elementary functions "
+        "(exp, log, sqrt, sin, cos, tanh, sigmoid, softplus, ...); names that are not parameters "
+        "are constants",
+    )
+    derive.add_argument(
+        "--params",
+        nargs="+",
+        required=True,
+        metavar="NAME",
+        help="the parameters theta (each must occur in LOSS)",
+    )
+    derive.add_argument(
+        "--order", type=int, default=1, metavar="K", help="highest power of h to derive (default 1)"
+    )
+    derive.add_argument(
+        "--method",
+        default="gd",
+        choices=sorted(METHODS),
+        help="the optimizer (default gd: gradient descent)",
+    )
+    derive.add_argument(
+        "--format",
+        default="text",
+        choices=["text", "latex", "json"],
+        help="output format (default text)",
+    )
+    return parser
+
+
+def _derive(args: argparse.Namespace) -> str:
+    flow = modified_flow(args.loss, args.params, order=args.order, method=args.method)
+    first_bad = flow.first_non_gradient()
+    top = flow.order if first_bad is None else first_bad - 1
+    loss_tilde = flow.modified_loss(top) if top >= 0 else None
+    gradient = [flow.is_gradient(j) for j in range(flow.order + 1)]
+    if args.format == "json":
+        data = flow.to_dict()
+        data.update(
+            order=flow.order,
+            loss=str(flow.loss),
+            modified_loss=None if loss_tilde is None else str(loss_tilde),
+            modified_loss_order=top,
+            first_non_gradient=first_bad,
+        )
+        return json.dumps(data, indent=2)
+    if args.format == "latex":
+        lines = [flow.latex()]
+        if loss_tilde is not None:
+            lines.append(f"\\tilde E = {sp.latex(loss_tilde)} + O(h^{{{top + 1}}})")
+        if first_bad is not None:
+            lines.append(
+                f"% f_{first_bad} is not a gradient field: no modified loss at order {first_bad}"
+            )
+        return "\n".join(lines)
+    params = ", ".join(map(str, flow.state))
+    lines = [
+        f"loss      E = {flow.loss}",
+        f"method    {flow.method}, step size {flow.h}, parameters {params}",
+        f"modified flow  d(theta)/dt = f_0 + h f_1 + ... + h^{flow.order} f_{flow.order}:",
+    ]
+    for j, term in enumerate(flow.terms):
+        kind = "gradient field" if gradient[j] else "NOT a gradient field"
+        lines.append(f"  f_{j}  ({kind})")
+        for s, comp in zip(flow.state, term, strict=True):
+            lines.append(f"      d{s}: {comp}")
+    if loss_tilde is not None:
+        lines.append(f"modified loss (up to O(h^{top + 1})):")
+        lines.append(f"  E~ = {loss_tilde}")
+    if first_bad is not None:
+        obstruction = flow.antisymmetric_jacobian(first_bad)
+        lines.append(
+            f"order {first_bad}: no modified loss exists - f_{first_bad} is not a gradient field "
+            f"(antisymmetric Jacobian entry (0,1): {_first_nonzero(obstruction)})"
+        )
+    return "\n".join(lines)
+
+
+def _first_nonzero(matrix: sp.Matrix) -> sp.Expr:
+    n = matrix.shape[0]
+    for r in range(n):
+        for c in range(r + 1, n):
+            if matrix[r, c] != 0:
+                return matrix[r, c]
+    return sp.Integer(0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``bea`` command.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 2 on a user error.
+
+    Examples
+    --------
+    >>> main(["derive", "t**2/2", "--params", "t", "--format", "json"])  # doctest: +ELLIPSIS
+    {
+      "h": "h",
+    ...
+    0
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        out = _derive(args)
+    except NotAGradientError as err:  # pragma: no cover - handled inside _derive
+        print(f"bea: {err}", file=sys.stderr)
+        return 2
+    except BeaError as err:
+        print(f"bea: error: {err}", file=sys.stderr)
+        return 2
+    print(out)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

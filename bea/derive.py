@@ -1,0 +1,157 @@
+"""Public entry points for optimizers on a loss: :func:`modified_flow` and :func:`modified_loss`."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import sympy as sp
+
+from .errors import InputError
+from .flow import ModifiedFlow
+from .methods import METHODS
+from .parsing import parse_loss, parse_params
+from .series import _check_order, modified_equation
+
+__all__ = ["modified_flow", "modified_loss", "prepare_loss"]
+
+#: The step-size symbol bea uses unless told otherwise.
+H = sp.Symbol("h")
+
+
+def prepare_loss(
+    loss: sp.Expr | str, params: Sequence[sp.Symbol | str], h: sp.Symbol | None = None
+) -> tuple[sp.Expr, tuple[sp.Symbol, ...], sp.Symbol]:
+    """Validate a loss and its parameters; parse strings safely; make decimals exact.
+
+    Parameters
+    ----------
+    loss : sympy expression or str
+        The loss (a string is read by :func:`bea.parse_loss`).
+    params : sequence of sympy Symbol or str
+        The parameters; each must occur in the loss.
+    h : sympy Symbol, optional
+        The step-size symbol (default ``h``); it must not occur in the loss.
+
+    Returns
+    -------
+    (loss, params, h)
+
+    Examples
+    --------
+    >>> prepare_loss("0.5*w**2", ["w"])
+    (w**2/2, (w,), h)
+    """
+    params = parse_params(params)
+    if isinstance(loss, str):
+        loss = parse_loss(loss, params)
+    else:
+        try:
+            loss = sp.sympify(loss, strict=True)
+        except sp.SympifyError:
+            raise InputError(
+                f"the loss must be a sympy expression or a string, got {loss!r}"
+            ) from None
+        if not isinstance(loss, sp.Expr) or isinstance(loss, sp.MatrixBase):
+            raise InputError("the loss must be a scalar sympy expression")
+        missing = [str(p) for p in params if p not in loss.free_symbols]
+        if missing:
+            raise InputError(f"parameter(s) {', '.join(missing)} do not occur in the loss {loss}")
+        loss = loss.xreplace({f: sp.Rational(str(f)) for f in loss.atoms(sp.Float)})
+    h = H if h is None else h
+    if not isinstance(h, sp.Symbol):
+        raise InputError(f"h must be a sympy Symbol, got {h!r}")
+    if h in loss.free_symbols:
+        raise InputError(
+            f"the loss uses the symbol {h}, which stands for the step size; rename it or pass "
+            "another step-size symbol with h=..."
+        )
+    return loss, params, h
+
+
+def modified_flow(
+    loss: sp.Expr | str,
+    params: Sequence[sp.Symbol | str],
+    order: int = 1,
+    method: str = "gd",
+    *,
+    h: sp.Symbol | None = None,
+) -> ModifiedFlow:
+    """Modified flow that an optimizer on ``loss`` follows, to a given order in the step size.
+
+    Parameters
+    ----------
+    loss : sympy expression or str
+        The loss E(θ); other free symbols are constants (data, hyper-parameters).
+    params : sequence of sympy Symbol or str
+        The parameters θ.
+    order : int, default 1
+        Highest power of ``h`` kept.
+    method : str, default "gd"
+        The optimizer; one of ``bea.methods.METHODS``.
+    h : sympy Symbol, optional
+        The step-size symbol (default ``h``).
+
+    Returns
+    -------
+    ModifiedFlow
+        With ``terms[0] = −∇E`` for gradient descent.
+
+    Examples
+    --------
+    The paper's first-order term, −(1/2) H ∇E:
+
+    >>> import sympy as sp, bea
+    >>> a, b = sp.symbols("a b")
+    >>> flow = bea.modified_flow(a**2 * b / 2, [a, b], order=1)
+    >>> flow.terms[1].T
+    Matrix([[-a**3/4 - a*b**2/2, -a**2*b/2]])
+    """
+    loss, params, h = prepare_loss(loss, params, h)
+    order = _check_order(order)
+    try:
+        make_step = METHODS[method]
+    except (KeyError, TypeError):
+        raise InputError(
+            f"unknown method {method!r}; known: {', '.join(sorted(METHODS))}"
+        ) from None
+    step = make_step(loss, params, h)
+    flow = modified_equation(step.step, step.state, h, order)
+    return dataclasses.replace(flow, method=step.name, loss=step.loss)
+
+
+def modified_loss(
+    loss: sp.Expr | str,
+    params: Sequence[sp.Symbol | str],
+    order: int = 1,
+    method: str = "gd",
+    *,
+    h: sp.Symbol | None = None,
+) -> sp.Expr:
+    """Modified loss Ẽ whose gradient flow the optimizer follows to the given order.
+
+    Σ_{j ≤ order} h^j f_j = −∇Ẽ. For gradient descent at order 1 this is the paper's
+    E + (h/4)‖∇E‖² = E + λ R_IG.
+
+    Parameters
+    ----------
+    loss, params, order, method, h
+        As in :func:`modified_flow`.
+
+    Returns
+    -------
+    sympy expression
+
+    Raises
+    ------
+    NotAGradientError
+        Naming the first order j whose term is not a gradient field (no modified loss exists).
+
+    Examples
+    --------
+    >>> import sympy as sp, bea
+    >>> a, b, x, y = sp.symbols("a b x y")
+    >>> bea.modified_loss((y - a*b*x)**2 / 2, [a, b])
+    h*x**2*(a**2 + b**2)*(a*b*x - y)**2/4 + (-a*b*x + y)**2/2
+    """
+    return modified_flow(loss, params, order, method, h=h).modified_loss()

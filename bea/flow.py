@@ -1,0 +1,469 @@
+"""The result of a backward error analysis: a modified vector field, term by term.
+
+:class:`ModifiedFlow` holds the terms f₀, f₁, …, f_K of the modified field f̃ = Σ h^j f_j and answers
+the questions a user asks of them: is f_j a gradient field, what is its potential, what is the
+modified loss, how does it print.
+
+Gradient test. On a simply connected domain a smooth field is a gradient iff its Jacobian is
+symmetric; bea computes the antisymmetric part (J − Jᵀ)/2 exactly. The potential V_j with
+f_j = −∇V_j is found by integrating one variable at a time (exactly, for polynomial terms) and is
+checked by differentiating it back. A potential is only defined up to an additive constant; bea fixes
+it so that it vanishes at the critical points of the loss when they can be computed exactly
+(polynomial losses, by a Gröbner basis of ∇E), and otherwise drops the state-free terms.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import sympy as sp
+from sympy.polys.domains import QQ
+from sympy.polys.rings import PolyElement
+
+from .diffring import DiffRing
+from .errors import BeaError, InputError, NotAGradientError
+
+__all__ = ["ModifiedFlow"]
+
+
+def _integrate_poly(p: PolyElement, k: int) -> PolyElement:
+    """Antiderivative of a polynomial ring element along generator ``k`` (no constant)."""
+    out = {}
+    for monom, coeff in p.terms():
+        e = monom[k] + 1
+        new = monom[:k] + (e,) + monom[k + 1 :]
+        out[new] = coeff * QQ(1, e)
+    return p.ring.from_dict(out) if out else p.ring.zero
+
+
+def _random_values(symbols, rng: random.Random) -> dict:
+    return {s: sp.Rational(rng.randint(500, 1500), 1000) for s in symbols}
+
+
+def _numerically_nonzero(expr: sp.Expr, symbols, tries: int = 4) -> bool | None:
+    """True if ``expr`` is clearly non-zero at a random point, False if zero at all tried points,
+    None if it could not be evaluated (outside its domain everywhere tried)."""
+    rng = random.Random(20210312)
+    evaluated = False
+    for _ in range(tries):
+        val = sp.N(expr.xreplace(_random_values(symbols, rng)), 40)
+        if not val.is_number or val.has(sp.nan, sp.zoo, sp.oo):
+            continue
+        evaluated = True
+        if abs(complex(val)) > 1e-25:
+            return True
+    return False if evaluated else None
+
+
+@dataclass(frozen=True, eq=False)
+class ModifiedFlow:
+    """Modified vector field f̃ = f₀ + h f₁ + … + h^K f_K of a one-step map.
+
+    Create it with :func:`bea.modified_equation` (any one-step map) or :func:`bea.modified_flow`
+    (an optimizer on a loss) rather than directly.
+
+    Attributes
+    ----------
+    terms : tuple of sympy Matrix
+        ``terms[j]`` is f_j, the coefficient of ``h**j`` (column vectors over ``state``).
+    state : tuple of sympy Symbol
+        The state variables.
+    h : sympy Symbol
+        The step-size symbol.
+    method : str
+        What produced the flow (``"gd"``, ``"map"``, …).
+    loss : sympy expression or None
+        The loss whose optimizer this is, when there is one; then f₀ = −∇loss.
+
+    Examples
+    --------
+    >>> import sympy as sp, bea
+    >>> a, b = sp.symbols("a b")
+    >>> flow = bea.modified_flow(a**2 * b**2 / 2, [a, b], order=2)
+    >>> flow.order, flow.is_gradient(1), flow.is_gradient(2)
+    (2, True, False)
+    """
+
+    terms: tuple[sp.Matrix, ...]
+    state: tuple[sp.Symbol, ...]
+    h: sp.Symbol
+    method: str = "map"
+    loss: sp.Expr | None = None
+    _ring: DiffRing | None = field(default=None, repr=False)
+    _ring_terms: tuple | None = field(default=None, repr=False)
+
+    @classmethod
+    def _from_ring(cls, ring: DiffRing, ring_terms, *, state, h, method, loss=None):
+        terms = tuple(sp.Matrix([ring.to_sympy(p) for p in t]) for t in ring_terms)
+        return cls(terms, tuple(state), h, method, loss, ring, tuple(tuple(t) for t in ring_terms))
+
+    # ------------------------------------------------------------------ basic views
+    @property
+    def order(self) -> int:
+        """Highest power of ``h`` kept."""
+        return len(self.terms) - 1
+
+    @property
+    def params(self) -> tuple[sp.Symbol, ...]:
+        """The parameters of the loss (equal to ``state`` for memoryless methods)."""
+        return self.state
+
+    def vector_field(self, order: int | None = None) -> sp.Matrix:
+        """The truncated modified field Σ_{j ≤ order} h^j f_j.
+
+        Parameters
+        ----------
+        order : int, optional
+            Truncation order (default: all terms).
+
+        Returns
+        -------
+        sympy Matrix
+
+        Examples
+        --------
+        >>> import sympy as sp, bea
+        >>> t = sp.Symbol("t")
+        >>> bea.modified_flow(t**2 / 2, [t], order=2).vector_field()
+        Matrix([[-h**2*t/3 - h*t/2 - t]])
+        """
+        order = self._index(order if order is not None else self.order)
+        return sum(
+            (self.h**j * self.terms[j] for j in range(order + 1)), sp.zeros(*self.terms[0].shape)
+        )
+
+    def _index(self, j) -> int:
+        if isinstance(j, bool) or not isinstance(j, int | sp.Integer) or not 0 <= j <= self.order:
+            raise InputError(f"term index must be a whole number in 0..{self.order}, got {j!r}")
+        return int(j)
+
+    # ------------------------------------------------------------------ ring access
+    @cached_property
+    def _ring_view(self) -> tuple[DiffRing, tuple]:
+        if self._ring is not None:
+            return self._ring, self._ring_terms
+        exprs = [e for t in self.terms for e in t]
+        ring = DiffRing(exprs, self.state)
+        return ring, tuple(tuple(ring.to_ring(e) for e in t) for t in self.terms)
+
+    def _is_zero(self, p: PolyElement) -> bool:
+        """Exact zero test, falling back on simplification and high-precision evaluation."""
+        if not p:
+            return True
+        ring = self._ring_view[0]
+        expr = sp.expand(ring.to_sympy(p))
+        if expr == 0:
+            return True
+        if len(ring.ring.gens) == len(ring.state) + len(ring.constants):
+            return False  # a non-zero polynomial in independent symbols
+        verdict = _numerically_nonzero(expr, expr.free_symbols)
+        if verdict:
+            return False
+        if sp.simplify(expr) == 0:
+            return True
+        if verdict is None:
+            raise BeaError(f"bea could not decide whether {expr} is zero")
+        return True  # zero at several random points to 40 digits
+
+    # ------------------------------------------------------------------ gradient structure
+    def antisymmetric_jacobian(self, j: int) -> sp.Matrix:
+        """The antisymmetric part (J − Jᵀ)/2 of the Jacobian J of f_j; zero iff f_j is a gradient.
+
+        Parameters
+        ----------
+        j : int
+            The power of ``h``.
+
+        Returns
+        -------
+        sympy Matrix
+            Antisymmetric ``d × d`` matrix; for d = 2 its (0, 1) entry is −curl(f_j)/2.
+
+        Examples
+        --------
+        >>> import sympy as sp, bea
+        >>> a, b = sp.symbols("a b")
+        >>> bea.modified_flow(a**2 + a*b + 3*b**2, [a, b], order=2).antisymmetric_jacobian(2)
+        Matrix([
+        [0, 0],
+        [0, 0]])
+        """
+        j = self._index(j)
+        ring, rterms = self._ring_view
+        J = ring.jacobian(rterms[j])
+        n = len(self.state)
+        half = QQ(1, 2)
+        out = sp.zeros(n, n)
+        for r in range(n):
+            for c in range(r + 1, n):
+                a = (J[r][c] - J[c][r]) * half
+                if not self._is_zero(a):
+                    out[r, c] = sp.factor(ring.to_sympy(a))
+                    out[c, r] = -out[r, c]
+        return out
+
+    def is_gradient(self, j: int) -> bool:
+        """Whether f_j is a gradient field (f_j = −∇V for some scalar V) on the state space.
+
+        Parameters
+        ----------
+        j : int
+            The power of ``h``.
+
+        Returns
+        -------
+        bool
+
+        Examples
+        --------
+        The order-2 term of gradient descent on the paper's two-parameter model is not a gradient:
+
+        >>> import sympy as sp, bea
+        >>> a, b, x, y = sp.symbols("a b x y")
+        >>> flow = bea.modified_flow((y - a*b*x)**2 / 2, [a, b], order=2)
+        >>> [flow.is_gradient(j) for j in range(3)]
+        [True, True, False]
+        """
+        return self._gradient_flags[self._index(j)]
+
+    @cached_property
+    def _gradient_flags(self) -> dict[int, bool]:
+        return _Memo(lambda j: all(e == 0 for e in self.antisymmetric_jacobian(j)))
+
+    def first_non_gradient(self) -> int | None:
+        """The smallest j whose term f_j is not a gradient field, or None if all are.
+
+        Examples
+        --------
+        >>> import sympy as sp, bea
+        >>> a, b = sp.symbols("a b")
+        >>> bea.modified_flow((1 - a*b)**2 / 2, [a, b], order=3).first_non_gradient()
+        2
+        """
+        for j in range(self.order + 1):
+            if not self._gradient_flags[j]:
+                return j
+        return None
+
+    def potential(self, j: int) -> sp.Expr:
+        """The scalar V_j with f_j = −∇V_j, when f_j is a gradient field.
+
+        Parameters
+        ----------
+        j : int
+            The power of ``h``.
+
+        Returns
+        -------
+        sympy expression
+            Exact, factored where that is shorter. Fixed up to its additive constant as described
+            in the module docstring.
+
+        Raises
+        ------
+        NotAGradientError
+            If f_j is not a gradient field; the error carries the antisymmetric Jacobian.
+
+        Examples
+        --------
+        >>> import sympy as sp, bea
+        >>> a, b, x, y = sp.symbols("a b x y")
+        >>> flow = bea.modified_flow((y - a*b*x)**2 / 2, [a, b], order=1)
+        >>> flow.potential(1)
+        x**2*(a**2 + b**2)*(a*b*x - y)**2/4
+        """
+        j = self._index(j)
+        if not self._gradient_flags[j]:
+            raise NotAGradientError(j, self.antisymmetric_jacobian(j))
+        return self._potentials[j]
+
+    @cached_property
+    def _potentials(self) -> dict[int, sp.Expr]:
+        return _Memo(self._compute_potential)
+
+    def _compute_potential(self, j: int) -> sp.Expr:
+        ring, rterms = self._ring_view
+        target = [-p for p in rterms[j]]  # we want grad V = -f_j
+        if all(ring.is_polynomial(p) for p in target):
+            V = ring.ring.zero
+            for k in range(len(self.state)):
+                residual = target[k] - ring.diff(V, k)
+                V += _integrate_poly(residual, k)
+            if any(ring.diff(V, k) != target[k] for k in range(len(self.state))):
+                raise BeaError(
+                    f"internal error: the potential of f_{j} does not differentiate back"
+                )
+            V_expr = sp.expand(ring.to_sympy(V))
+            V_expr -= _critical_value(V_expr, self.loss, self.state)
+        else:
+            V_expr = _integrate_sympy([ring.to_sympy(p) for p in target], self.state, j)
+        return _tidy(V_expr)
+
+    def modified_loss(self, order: int | None = None) -> sp.Expr:
+        """The modified loss Ẽ = V₀ + h V₁ + … with Σ_{j ≤ order} h^j f_j = −∇Ẽ.
+
+        Parameters
+        ----------
+        order : int, optional
+            Truncation order (default: all terms).
+
+        Returns
+        -------
+        sympy expression
+            ``loss + h*V_1 + ...`` (V₀ is the loss itself when the flow has one).
+
+        Raises
+        ------
+        NotAGradientError
+            Naming the first j ≤ order whose f_j is not a gradient field.
+
+        Examples
+        --------
+        >>> import sympy as sp, bea
+        >>> t = sp.Symbol("t")
+        >>> bea.modified_flow(t**4 / 4, [t], order=1).modified_loss()
+        h*t**6/4 + t**4/4
+        """
+        order = self._index(order if order is not None else self.order)
+        for j in range(order + 1):
+            if not self._gradient_flags[j]:
+                raise NotAGradientError(j, self.antisymmetric_jacobian(j))
+        v0 = self.loss if self.loss is not None else self.potential(0)
+        return v0 + sum(self.h**j * self.potential(j) for j in range(1, order + 1))
+
+    # ------------------------------------------------------------------ printing
+    def __str__(self) -> str:
+        lines = [
+            f"ModifiedFlow({self.method}) in {', '.join(map(str, self.state))}; "
+            f"step size {self.h}; terms f_0..f_{self.order}"
+        ]
+        for j, t in enumerate(self.terms):
+            flag = "gradient" if self._gradient_flags[j] else "NOT a gradient"
+            lines.append(f"  f_{j} ({flag}):")
+            for s, comp in zip(self.state, t, strict=True):
+                lines.append(f"    [{s}] {comp}")
+        return "\n".join(lines)
+
+    def latex(self) -> str:
+        """LaTeX of the modified field, one line per term.
+
+        Returns
+        -------
+        str
+            An ``aligned`` block; :meth:`_repr_latex_` wraps it for Jupyter.
+
+        Examples
+        --------
+        >>> import sympy as sp, bea
+        >>> t = sp.Symbol("t")
+        >>> print(bea.modified_flow(t**2 / 2, [t], order=1).latex())
+        \\begin{aligned}
+        f_{0} &= \\left[\\begin{matrix}- t\\end{matrix}\\right] \\\\
+        f_{1} &= \\left[\\begin{matrix}- \\frac{t}{2}\\end{matrix}\\right]
+        \\end{aligned}
+        """
+        rows = [f"f_{{{j}}} &= {sp.latex(t)}" for j, t in enumerate(self.terms)]
+        return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
+
+    def _repr_latex_(self) -> str:
+        return "$$" + self.latex() + "$$"
+
+    def to_json(self) -> str:
+        """The terms and their gradient flags as JSON (expressions as sympy strings).
+
+        Returns
+        -------
+        str
+            ``{"h": ..., "params": [...], "method": ..., "terms": [[...], ...], "gradient": [...]}``
+
+        Examples
+        --------
+        >>> import sympy as sp, bea
+        >>> t = sp.Symbol("t")
+        >>> print(bea.modified_flow(t**2 / 2, [t], order=1).to_json())
+        {"h": "h", "params": ["t"], "method": "gd", "terms": [["-t"], ["-t/2"]], "gradient": [true, true]}
+        """
+        return json.dumps(self.to_dict())
+
+    def to_dict(self) -> dict:
+        """The data of :meth:`to_json` as a plain dictionary."""
+        return {
+            "h": str(self.h),
+            "params": [str(s) for s in self.state],
+            "method": self.method,
+            "terms": [[str(e) for e in t] for t in self.terms],
+            "gradient": [self._gradient_flags[j] for j in range(self.order + 1)],
+        }
+
+
+class _Memo(dict):
+    """Per-flow memo keyed by term index, filled on first request (bounded by the number of terms)."""
+
+    def __init__(self, compute):
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, j: int):
+        value = self._compute(j)
+        self[j] = value
+        return value
+
+
+def _tidy(expr: sp.Expr) -> sp.Expr:
+    """Factor when that gives a shorter expression."""
+    try:
+        factored = sp.factor(expr)
+    except (sp.PolynomialError, NotImplementedError):
+        return expr
+    return factored if sp.count_ops(factored) <= sp.count_ops(expr) else expr
+
+
+def _critical_value(V: sp.Expr, loss: sp.Expr | None, state) -> sp.Expr:
+    """The value of V on the critical set of a polynomial loss (0 if it cannot be decided)."""
+    if loss is None or V == 0:
+        return sp.Integer(0)
+    grad = [sp.expand(sp.diff(loss, s)) for s in state]
+    if not all(g.is_polynomial(*state) for g in grad) or not V.is_polynomial(*state):
+        return sp.Integer(0)
+    if any(
+        a.is_Function or (a.is_Pow and not a.exp.is_Integer)
+        for g in grad
+        for a in sp.preorder_traversal(g)
+    ):
+        return sp.Integer(0)
+    constants = sorted(
+        set().union(*(g.free_symbols for g in grad), V.free_symbols) - set(state), key=str
+    )
+    domain = sp.QQ.frac_field(*constants) if constants else sp.QQ
+    try:
+        basis = sp.groebner(grad, *state, order="grevlex", domain=domain)
+    except (sp.PolynomialError, sp.polys.polyerrors.CoercionFailed, NotImplementedError):
+        return sp.Integer(0)
+    if list(basis.exprs) == [1]:
+        return sp.Integer(0)  # no critical points, even complex ones
+    _, remainder = basis.reduce(V)
+    return remainder if not (remainder.free_symbols & set(state)) else sp.Integer(0)
+
+
+def _integrate_sympy(target, state, j: int) -> sp.Expr:
+    """Potential of a non-polynomial gradient field with sympy's integrator, checked back."""
+    V = sp.Integer(0)
+    for k, s in enumerate(state):
+        residual = sp.simplify(target[k] - sp.diff(V, s))
+        part = sp.integrate(residual, s)
+        if part.has(sp.Integral):
+            raise BeaError(
+                f"f_{j} is a gradient field but bea could not integrate it in closed form"
+            )
+        V += part
+    check = [sp.simplify(sp.diff(V, s) - t) for s, t in zip(state, target, strict=True)]
+    if any(c != 0 and _numerically_nonzero(c, c.free_symbols) for c in check):
+        raise BeaError(f"f_{j} is a gradient field but its integrated potential does not check out")
+    V = sp.expand(V)
+    const = sum(
+        (t for t in sp.Add.make_args(V) if not (t.free_symbols & set(state))), sp.Integer(0)
+    )
+    return V - const

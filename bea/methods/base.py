@@ -1,0 +1,42 @@
+"""The common currency of methods: a one-step map with its state and the loss it descends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+__all__ = ["StepMap"]
+
+
+@dataclass(frozen=True)
+class StepMap:
+    """A one-step map Φ_h over ``state``, produced by a method on a loss.
+
+    Attributes
+    ----------
+    step : sympy Matrix
+        Φ_h(state) as a column.
+    state : tuple of sympy Symbol
+        The state the map acts on.
+    h : sympy Symbol
+        The step size.
+    name : str
+        The method's registry name.
+    loss : sympy expression or None
+        The loss whose gradient flow is the h → 0 limit, when there is one.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from bea.methods import gradient_descent
+    >>> t, h = sp.symbols("t h")
+    >>> gradient_descent(t**2 / 2, (t,), h).step
+    Matrix([[-h*t + t]])
+    """
+
+    step: sp.Matrix
+    state: tuple[sp.Symbol, ...]
+    h: sp.Symbol
+    name: str
+    loss: sp.Expr | None = None

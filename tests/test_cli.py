@@ -1,0 +1,110 @@
+"""The bea command: output formats, the paper's example, and one-line errors with status 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import sympy as sp
+
+from bea.cli import main
+
+a, b, x, y, h = sp.symbols("a b x y h")
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_derive_two_parameter_model_prints_paper_modified_loss_and_order_two_verdict(capsys):
+    code, out, err = run(capsys, "derive", "(y - a*b*x)**2/2", "--params", "a", "b", "--order", "2")
+    assert code == 0 and err == ""
+    line = next(s for s in out.splitlines() if s.strip().startswith("E~ ="))
+    printed = sp.sympify(line.split("=", 1)[1])
+    E = (y - a * b * x) ** 2 / 2
+    assert sp.expand(printed - E * (1 + h / 2 * x**2 * (a**2 + b**2))) == 0
+    assert "order 2: no modified loss exists" in out
+    assert "f_2  (NOT a gradient field)" in out
+
+
+def test_derive_json_schema(capsys):
+    code, out, _ = run(
+        capsys,
+        "derive",
+        "(y - a*b*x)**2/2",
+        "--params",
+        "a",
+        "b",
+        "--order",
+        "2",
+        "--format",
+        "json",
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["h"] == "h" and data["params"] == ["a", "b"] and data["method"] == "gd"
+    assert data["gradient"] == [True, True, False]
+    assert data["first_non_gradient"] == 2 and data["modified_loss_order"] == 1
+    assert len(data["terms"]) == 3 and all(len(t) == 2 for t in data["terms"])
+    E = (y - a * b * x) ** 2 / 2
+    assert (
+        sp.expand(sp.sympify(data["modified_loss"]) - E * (1 + h / 2 * x**2 * (a**2 + b**2))) == 0
+    )
+
+
+def test_derive_latex_and_all_gradient_case(capsys):
+    code, out, _ = run(
+        capsys, "derive", "a**2 + 3*b**2", "--params", "a", "b", "--order", "2", "--format", "latex"
+    )
+    assert code == 0 and "\\begin{aligned}" in out and "\\tilde E" in out
+    code, out, _ = run(capsys, "derive", "a**2 + 3*b**2", "--params", "a", "b", "--order", "2")
+    assert "no modified loss exists" not in out and "O(h^3)" in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["derive", "__import__('os').system('touch /tmp/bea_cli_pwned')", "--params", "a"],
+            "never",
+        ),
+        (["derive", "a**2", "--params", "b"], "do not occur"),
+        (["derive", "a**2", "--params", "a", "--order", "-1"], ">= 0"),
+        (["derive", "a**2", "--params", "a", "--method", "adam"], "invalid choice"),
+        (["derive", "a**2 +", "--params", "a"], "cannot parse"),
+        (["derive", "abs(a)", "--params", "a"], "not smooth"),
+        (["derive", "a**2"], "--params"),
+        (["derive", "a**2", "--params", "a", "--order", "two"], "invalid int"),
+    ],
+)
+def test_user_errors_exit_2_with_one_line(capsys, argv, message):
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own usage errors
+        code = exc.code
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1 and message in err
+    assert "Traceback" not in err
+    assert not os.path.exists("/tmp/bea_cli_pwned")
+
+
+def test_console_script_help_and_version():
+    for args in (["--help"], ["derive", "--help"], ["--version"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "bea", *args], capture_output=True, text=True, check=False
+        )
+        assert proc.returncode == 0, proc.stderr
+    proc = subprocess.run(
+        [sys.executable, "-m", "bea", "derive", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "examples:" in proc.stdout and "JSON schema" in proc.stdout
