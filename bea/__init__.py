@@ -15,6 +15,7 @@ from .flow import ModifiedFlow
 from .igr import IGR, igr
 from .parsing import parse_loss
 from .series import modified_equation
+from .verify import Verification, verify, verify_flow
 
 __all__ = [
     "IGR",
@@ -22,10 +23,13 @@ __all__ = [
     "InputError",
     "ModifiedFlow",
     "NotAGradientError",
+    "Verification",
     "__version__",
     "igr",
     "modified_equation",
     "modified_flow",
     "modified_loss",
     "parse_loss",
+    "verify",
+    "verify_flow",
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -16,6 +17,7 @@ from . import __version__
 from .derive import modified_flow
 from .errors import BeaError, NotAGradientError
 from .methods import METHODS
+from .models import MODELS
 
 __all__ = ["build_parser", "main"]
 
@@ -103,7 +105,127 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["text", "latex", "json"],
         help="output format (default text)",
     )
+    _add_verify(sub)
     return parser
+
+
+_VERIFY_EXAMPLES = """\
+examples:
+  bea verify --model two-parameter --orders 0 1 2 3
+      the paper's model E = (y - a*b*x)^2/2 (x = 1, y = 0.6) from (2.8, 3.5)
+  bea verify --loss "log(1 + exp(-a*x - b)) + c**2/2" --params a b c --point 0.5 -0.3 1 \\
+      --values x=2 --orders 0 1 2 --json
+  bea verify --loss "cos(t)" --params t --point 1 --point 2 --plot errors.png
+
+Local error: one optimizer step against the time-h flow of the modified field truncated at h^p
+(expected slope p + 2). Global error: N = T/h steps against the flow at time T (slope p + 1).
+JSON: {"local_slopes": {"p": ...}, "global_slopes": {...}, "steps": [...], "local_errors":
+{"p": [...]}, "global_errors": {...}, "local_fits"/"global_fits": slope, r2, used and dropped step
+sizes with the reason, "diverged_runs": n}.
+"""
+
+
+def _add_verify(sub) -> None:
+    verify = sub.add_parser(
+        "verify",
+        help="measure the convergence order of the optimizer against its modified flows",
+        description="Measure local and global errors of an optimizer against its modified flows "
+        "truncated at orders p, and fit their log-log slopes over the asymptotic range.",
+        epilog=_VERIFY_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    what = verify.add_mutually_exclusive_group(required=True)
+    what.add_argument("--loss", metavar="LOSS", help="the loss expression (as in 'bea derive')")
+    what.add_argument("--model", choices=sorted(MODELS), help="a named model")
+    verify.add_argument("--params", nargs="+", metavar="NAME", help="parameters (with --loss)")
+    verify.add_argument(
+        "--point",
+        nargs="+",
+        type=float,
+        action="append",
+        metavar="X",
+        help="a starting point (repeat for several); default for --model: the paper's (2.8, 3.5)",
+    )
+    verify.add_argument(
+        "--values",
+        nargs="+",
+        default=[],
+        metavar="NAME=NUMBER",
+        help="numeric values of the constants in the loss",
+    )
+    verify.add_argument("--x", type=float, default=1.0, help="data x of --model two-parameter")
+    verify.add_argument("--y", type=float, default=0.6, help="data y of --model two-parameter")
+    verify.add_argument(
+        "--orders",
+        nargs="+",
+        type=int,
+        default=[0, 1, 2, 3],
+        metavar="P",
+        help="truncation orders (default 0 1 2 3)",
+    )
+    verify.add_argument(
+        "--horizon",
+        type=float,
+        default=1.0,
+        metavar="T",
+        help="time of the global error (default 1)",
+    )
+    verify.add_argument(
+        "--steps",
+        nargs="+",
+        type=float,
+        metavar="H",
+        help="step sizes (default: 12 over a factor 16, chosen from the Hessian)",
+    )
+    verify.add_argument("--method", default="gd", choices=sorted(METHODS), help="the optimizer")
+    verify.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    verify.add_argument("--plot", metavar="FILE", help="also save the error-vs-h figure here")
+
+
+def _parse_values(items: Sequence[str]) -> dict[str, float]:
+    values = {}
+    for item in items:
+        name, sep, number = item.partition("=")
+        try:
+            if not sep or not name.isidentifier():
+                raise ValueError
+            values[name] = float(number)
+        except ValueError:
+            raise BeaError(f"--values takes NAME=NUMBER, got {item!r}") from None
+    return values
+
+
+def _verify(args: argparse.Namespace) -> str:
+    from .verify import verify
+
+    if args.model:
+        model = MODELS[args.model](x=args.x, y=args.y)
+        loss, params, values = model.loss, model.params, {}
+        points = args.point or [list(model.start)]
+    else:
+        if not args.params:
+            raise BeaError("--loss needs --params")
+        if not args.point:
+            raise BeaError("--loss needs a starting point: --point X [X ...]")
+        loss, params, points = args.loss, args.params, args.point
+        values = _parse_values(args.values)
+    if len({len(p) for p in points}) != 1:
+        raise BeaError("every --point needs the same number of coordinates")
+    result = verify(
+        loss,
+        params,
+        points,
+        orders=args.orders,
+        steps=args.steps,
+        horizon=args.horizon,
+        values=values,
+        method=args.method,
+    )
+    if args.plot:
+        from .plots.output import save_figure
+
+        save_figure(result.plot(), args.plot)
+    return result.to_json() if args.json else str(result)
 
 
 def _derive(args: argparse.Namespace) -> str:
@@ -187,14 +309,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        out = _derive(args)
+        out = {"derive": _derive, "verify": _verify}[args.command](args)
     except NotAGradientError as err:  # pragma: no cover - handled inside _derive
         print(f"bea: {err}", file=sys.stderr)
         return 2
     except BeaError as err:
         print(f"bea: error: {err}", file=sys.stderr)
         return 2
-    print(out)
+    try:
+        print(out)
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. piped into 'head': not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 import sympy as sp
-from conftest import gradient
 
 import bea
+from conftest import gradient
 
 a, b, c, x, y, h, t = sp.symbols("a b c x y h t")
 TWO_PARAM = (y - a * b * x) ** 2 / 2

@@ -1,0 +1,18 @@
+"""Numeric back-end: compiled NumPy fields, batched iteration, reference flows and error fits."""
+
+from .compile import compile_expressions, compile_flow, compile_loss, compile_step
+from .fit import SlopeFit, fit_slope
+from .iterate import IterationResult, iterate
+from .reference import integrate_flows
+
+__all__ = [
+    "IterationResult",
+    "SlopeFit",
+    "compile_expressions",
+    "compile_flow",
+    "compile_loss",
+    "compile_step",
+    "fit_slope",
+    "integrate_flows",
+    "iterate",
+]

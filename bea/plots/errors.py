@@ -1,0 +1,81 @@
+"""Error-versus-step-size figures (local and global errors, log–log, fitted slopes)."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.ticker import NullFormatter
+
+from .style import order_color, style
+
+__all__ = ["plot_verification"]
+
+
+def plot_verification(result, ax=None):
+    """Plot local and global errors of a :class:`bea.verify.Verification` against h.
+
+    Parameters
+    ----------
+    result : Verification
+    ax : pair of matplotlib Axes, optional
+        Where to draw (local, global); default: a new figure with two panels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import bea, matplotlib
+    >>> matplotlib.use("Agg")
+    >>> v = bea.verify("cos(t)", ["t"], [1.0], orders=(0, 1), horizon=0.5)
+    >>> fig = plot_verification(v)
+    >>> [a.get_xscale() for a in fig.axes]
+    ['log', 'log']
+    """
+    import matplotlib.pyplot as plt
+
+    with style():
+        if ax is None:
+            fig, axes = plt.subplots(1, 2, figsize=(9.2, 4.6), sharex=True)
+        else:
+            axes = ax
+            fig = axes[0].figure
+        for axis, kind, fits, shift in (
+            (axes[0], "local", result.local_fits, 2),
+            (axes[1], "global", result.global_fits, 1),
+        ):
+            for p in result.orders:
+                err = result.worst(kind, p)
+                fit = fits[p]
+                color = order_color(p)
+                used = fit.used & np.isfinite(err)
+                axis.loglog(result.steps[used], err[used], "o", color=color)
+                other = ~fit.used & np.isfinite(err) & (err > 0)
+                axis.loglog(
+                    result.steps[other], err[other], "o", mfc="none", color=color, alpha=0.6
+                )
+                if np.isfinite(fit.slope):
+                    hs = result.steps[fit.used]
+                    axis.loglog(
+                        hs,
+                        10 ** (fit.intercept + fit.slope * np.log10(hs)),
+                        "-",
+                        color=color,
+                        label=f"p = {p}: slope {fit.slope:.2f} (theory {p + shift})",
+                    )
+            axis.set_xlabel("step size $h$")
+            what = "one step" if kind == "local" else f"at $T = {result.horizon:g}$"
+            axis.set_ylabel(f"{kind} error ({what})")
+            axis.set_title(f"{kind.capitalize()} error vs. modified flow of order $p$")
+            axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+            axis.xaxis.set_minor_formatter(NullFormatter())
+        fig.text(
+            0.5,
+            0.005,
+            "filled: used in the fit; open: outside the asymptotic range or "
+            "at the resolution floor",
+            ha="center",
+            fontsize=8,
+        )
+        fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
