@@ -58,8 +58,11 @@ def main() -> None:
     result = bea.verify(model.loss, model.params, points, orders=orders, n_steps=args.steps)
     t_bea = time.perf_counter() - t0
     n_h = result.steps.size
-    print(f"bea.verify: {args.points} points x {n_h} step sizes x orders 0..3 "
-          f"(local + global, T = 1): {t_bea:.2f} s", flush=True)
+    print(
+        f"bea.verify: {args.points} points x {n_h} step sizes x orders 0..3 "
+        f"(local + global, T = 1): {t_bea:.2f} s",
+        flush=True,
+    )
     print("  local slopes :", {p: round(s, 3) for p, s in result.local_slopes.items()})
     print("  global slopes:", {p: round(s, 3) for p, s in result.global_slopes.items()})
 
@@ -76,8 +79,10 @@ def main() -> None:
             assert np.isclose(errs[slot][0], result.local_errors[p][i, k], rtol=1e-3, atol=1e-14)
     t_pairs = time.perf_counter() - t0
     t_base = t_pairs / len(pairs) * n_h * args.points
-    print(f"per-trajectory solve_ivp loop: {t_pairs:.2f} s for {len(pairs)} pairs "
-          f"-> {t_base:.0f} s for all {n_h * args.points} pairs (scaled)")
+    print(
+        f"per-trajectory solve_ivp loop: {t_pairs:.2f} s for {len(pairs)} pairs "
+        f"-> {t_base:.0f} s for all {n_h * args.points} pairs (scaled)"
+    )
     print(f"speed-up: {t_base / t_bea:.0f}x  (target >= 30x; bea target < 20 s)")
 
 

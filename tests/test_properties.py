@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sympy as sp
-from conftest import gradient, naive_flow_expansion
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bea
+from conftest import gradient, naive_flow_expansion
 
 SYMS = sp.symbols("p q r")
 h = sp.Symbol("h")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import sympy as sp
-from conftest import gradient, jac, naive_flow_expansion, second_derivative, truncate
 
 import bea
+from conftest import gradient, jac, naive_flow_expansion, second_derivative, truncate
 
 a, b, c, x, y, h, t, lam = sp.symbols("a b c x y h t lam")
 
