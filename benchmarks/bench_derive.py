@@ -7,7 +7,7 @@ the gradient test of every term) on
   * the paper's two-parameter model E = (y - a b x)^2 / 2 with x and y left symbolic, and
   * a 3-parameter non-polynomial loss E = log(1 + exp(-(a x + b))) + c^2 sin(a) / 2.
 "+ gradient tests" is the time to find the first term that is not a gradient field (after the
-derivation); the baseline is checked to agree with bea exactly at a random rational point.
+derivation); the baseline is checked to agree with bea at a random rational point (50 digits).
 The baseline is the textbook route: at each order, expand the Lie series of the field found so far
 with plain sympy expressions and read off the next term from the residual of the step map.
 """
@@ -62,11 +62,12 @@ def timed(fn, *args):
 
 
 def _agree(base, flow, params) -> bool:
-    """Compare the two derivations exactly at a random rational point."""
+    """Compare the two derivations at a random rational point, to 50 significant digits."""
     point = {p: sp.Rational(3 + i, 7) for i, p in enumerate(params)} | {x: 2, y: sp.Rational(3, 5)}
     return all(
-        sp.nsimplify(sp.N((bt - ft).subs(point), 50), tolerance=1e-40) == sp.zeros(len(params), 1)
+        abs(sp.N((u - v).subs(point), 50)) < 1e-40
         for bt, ft in zip(base, flow.terms, strict=True)
+        for u, v in zip(bt, ft, strict=True)
     )
 
 
