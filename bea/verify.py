@@ -85,10 +85,7 @@ class Verification:
 
     def worst(self, kind: str, p: int) -> np.ndarray:
         """Worst error over the starting points at each step size (NaN where all diverged)."""
-        errs = (self.local_errors if kind == "local" else self.global_errors)[p]
-        with np.errstate(all="ignore"):
-            finite = np.where(np.isfinite(errs), errs, -np.inf).max(axis=1)
-        return np.where(np.isfinite(finite), finite, np.nan)
+        return _worst((self.local_errors if kind == "local" else self.global_errors)[p])
 
     def to_dict(self) -> dict:
         """Plain-JSON view (errors are the worst over the starting points)."""
@@ -261,9 +258,8 @@ def verify_flow(
         local_errors[p], global_errors[p] = le, ge
         lfloor[p] = np.max(loc_ref.error[slot], axis=1) + 8 * _EPS * scale
         gfloor[p] = np.max(glob_ref.error[slot], axis=1) + 8 * _EPS * scale * np.sqrt(counts)
-        result_worst = _worst(le), _worst(ge)
-        lfit[p] = fit_slope(hs, result_worst[0], lfloor[p])
-        gfit[p] = fit_slope(hs, result_worst[1], gfloor[p])
+        lfit[p] = fit_slope(hs, _worst(le), lfloor[p])
+        gfit[p] = fit_slope(hs, _worst(ge), gfloor[p])
     return Verification(
         orders,
         hs,
@@ -281,6 +277,7 @@ def verify_flow(
 
 
 def _worst(errs: np.ndarray) -> np.ndarray:
+    """Worst error over the points (axis 1) at each step size; NaN where every run diverged."""
     with np.errstate(all="ignore"):
         w = np.where(np.isfinite(errs), errs, -np.inf).max(axis=1)
     return np.where(np.isfinite(w), w, np.nan)
