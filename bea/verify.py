@@ -29,6 +29,7 @@ from .numeric.compile import compile_flow, compile_loss, compile_step
 from .numeric.fit import fit_slope
 from .numeric.iterate import iterate
 from .numeric.reference import integrate_flows
+from .series import _check_order
 
 __all__ = ["Verification", "verify", "verify_flow"]
 
@@ -216,9 +217,7 @@ def verify_flow(
     >>> [round(s) for s in v.local_slopes.values()]
     [2, 3]
     """
-    orders = tuple(sorted(set(int(p) for p in orders)))
-    if not orders or orders[0] < 0:
-        raise InputError("orders must be whole numbers >= 0")
+    orders = _check_orders(orders)
     if orders[-1] > flow.order:
         raise InputError(f"the flow was derived to order {flow.order}, not {orders[-1]}")
     if flow.state != step.state:
@@ -274,6 +273,14 @@ def verify_flow(
         many.diverged,
         step.name,
     )
+
+
+def _check_orders(orders: Sequence[int]) -> tuple[int, ...]:
+    """Truncation orders as a sorted tuple of distinct whole numbers >= 0 (at least one)."""
+    orders = tuple(orders)
+    if not orders:
+        raise InputError("give at least one truncation order")
+    return tuple(sorted({_check_order(p) for p in orders}))
 
 
 def _worst(errs: np.ndarray) -> np.ndarray:
@@ -337,11 +344,7 @@ def verify(
     {0: 1.0, 1: 2.0}
     """
     loss, params, h = prepare_loss(loss, params)
-    orders = tuple(orders)
-    if not orders or any(isinstance(p, bool) or int(p) != p or p < 0 for p in orders):
-        raise InputError(f"orders must be whole numbers >= 0, got {orders}")
-    if method not in METHODS:
-        raise InputError(f"unknown method {method!r}; known: {', '.join(sorted(METHODS))}")
-    flow = modified_flow(loss, params, order=int(max(orders)), method=method, h=h)
+    orders = _check_orders(orders)
+    flow = modified_flow(loss, params, order=orders[-1], method=method, h=h)
     step = METHODS[method](loss, params, h)
     return verify_flow(flow, step, point, orders, steps, horizon, values=values, n_steps=n_steps)

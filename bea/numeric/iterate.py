@@ -114,9 +114,10 @@ def iterate(
         newly = bad & alive & active[:, None]
         diverged_at[newly] = n
         alive &= ~newly
-        Y = np.where(alive[..., None] & active[:, None, None], new, Y)
+        moving = alive[..., None] & active[:, None, None]
+        Y = np.where(moving, new, Y)
         if record:
-            traj[n] = np.where(alive[..., None] & active[:, None, None], Y, np.nan)
+            traj[n] = np.where(moving, Y, np.nan)
         finished = n_steps == n
         out[finished] = Y[finished]
     diverged = diverged_at >= 0

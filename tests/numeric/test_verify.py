@@ -100,6 +100,8 @@ def test_divergent_runs_are_reported_not_hidden():
         (dict(steps=[0.0, 0.1, 0.2]), "h > 0"),
         (dict(steps=[-1, 0.1, 0.2]), "h > 0"),
         (dict(orders=(-1,)), ">= 0"),
+        (dict(orders=(1.5,)), "whole number"),
+        (dict(orders=()), "at least one"),
         (dict(horizon=0), "horizon"),
         (dict(point=[1.0, 2.0, 3.0]), "coordinates"),
         (dict(point=[np.nan, 1.0]), "finite"),
@@ -152,6 +154,15 @@ def test_cli_verify_errors_are_one_line(capsys):
     assert main(["verify", "--loss", "a**2*x", "--params", "a", "--point", "1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "starting point" in err[0] and "x" in err[1]
+
+
+def test_verify_flow_checks_orders_like_verify():
+    m = TwoParameter()
+    step = bea.methods.gradient_descent(m.loss, m.params, sp.Symbol("h"))
+    flow = bea.modified_flow(m.loss, m.params, order=2)
+    for bad in ((1.5,), (True,), (-1,)):
+        with pytest.raises(bea.InputError, match="order"):
+            bea.verify_flow(flow, step, m.start, orders=bad)
 
 
 def test_a_map_that_is_not_gradient_descent_can_be_verified_with_verify_flow():
