@@ -131,7 +131,7 @@ class TwoParameter:
     def residual(self, theta) -> np.ndarray:
         """r = y − abx."""
         a, b = _pair(theta)
-        return self.y - a * b * self.x
+        return self.y - self.x * a * b
 
     def loss_value(self, theta) -> np.ndarray:
         """E(θ) for points of shape (..., 2).
@@ -211,9 +211,9 @@ class TwoParameter:
         >>> TwoParameter().gd_step([1.0, 2.0], 0.1)
         array([0.72, 1.86])
         """
-        return np.asarray(theta, dtype=float) - np.asarray(h, dtype=float)[..., None] * (
-            self.gradient(theta)
-        )
+        theta = np.asarray(theta, dtype=float)
+        r = self.residual(theta)  # θ − h∇E = θ + h x r (b, a): (b, a) is θ reversed
+        return theta + (np.asarray(h, dtype=float) * self.x * r)[..., None] * theta[..., ::-1]
 
     def valley(self, a) -> np.ndarray:
         """The minima: b = y/(x a) on the hyperbola ab = y/x.

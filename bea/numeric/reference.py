@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from ..errors import BeaError
+from ..errors import BeaError, InputError
 
 __all__ = ["ReferenceResult", "integrate_flows"]
 
@@ -29,19 +29,26 @@ class ReferenceResult:
     error : numpy.ndarray, shape (P, n_h, n_points)
         Estimated error of ``states`` (norm over d), from a second solve with 100x looser tolerances
         (an upper bound: it is the looser solve's error).
+    path : numpy.ndarray or None
+        With ``times``: the states at those times, shape (n_times, P, n_h, n_points, d).
     """
 
     states: np.ndarray
     error: np.ndarray
+    path: np.ndarray | None = None
 
 
-def _solve(rhs, y0: np.ndarray, t_end: float, rtol: float, atol: float) -> np.ndarray:
-    sol = solve_ivp(rhs, (0.0, t_end), y0.ravel(), method="DOP853", rtol=rtol, atol=atol)
+def _solve(rhs, y0, t_end, rtol, atol, method="DOP853", times=None) -> np.ndarray:
+    sol = solve_ivp(
+        rhs, (0.0, t_end), y0.ravel(), method=method, rtol=rtol, atol=atol, t_eval=times
+    )
     if not sol.success:
         raise BeaError(
             f"the reference integration of the modified flows failed ({sol.message}); a flow "
             "probably blows up: use smaller step sizes or a shorter horizon"
         )
+    if times is not None:
+        return np.moveaxis(sol.y, -1, 0).reshape(len(times), *y0.shape)
     return sol.y[:, -1].reshape(y0.shape)
 
 
@@ -52,6 +59,8 @@ def integrate_flows(
     n_orders: int,
     horizon: float | None = None,
     *,
+    times: np.ndarray | None = None,
+    method: str = "DOP853",
     rtol: float = 1e-13,
     atol: float = 1e-16,
 ) -> ReferenceResult:
@@ -70,6 +79,12 @@ def integrate_flows(
         P, the number of truncation orders ``field`` evaluates.
     horizon : float, optional
         Integrate to this common time; default: to time h (one step) for each step size.
+    times : array_like, optional
+        Also return the states at these times (increasing, within [0, horizon]; needs
+        ``horizon``), for drawing whole flow lines.
+    method : str
+        A :func:`scipy.integrate.solve_ivp` method: the explicit default ``"DOP853"``, or
+        ``"LSODA"``/``"Radau"`` for stiff flows such as strongly regularized ones.
     rtol, atol : float
         Tolerances of the accurate solve.
 
@@ -85,9 +100,16 @@ def integrate_flows(
     >>> ref = integrate_flows(lambda Y, h: -Y, np.array([[1.0]]), np.array([0.1, 0.2]), 1)
     >>> np.allclose(ref.states[0, :, 0, 0], np.exp(-np.array([0.1, 0.2])), rtol=1e-14, atol=0)
     True
+    >>> path = integrate_flows(lambda Y, h: -Y, [[1.0]], [0.1], 1, 2.0, times=[0, 1, 2]).path
+    >>> np.allclose(path[:, 0, 0, 0, 0], np.exp(-np.arange(3.0)), rtol=1e-12)
+    True
     """
     y0 = np.atleast_2d(np.asarray(y0, dtype=float))
     steps = np.asarray(steps, dtype=float).ravel()
+    if times is not None:
+        times = np.asarray(times, dtype=float).ravel()
+        if horizon is None or np.any(np.diff(times) <= 0) or times[0] < 0 or times[-1] > horizon:
+            raise InputError("times must increase within [0, horizon] (and need a horizon)")
     H = steps[:, None]
     shape = (n_orders, steps.size, *y0.shape)
     Y0 = np.broadcast_to(y0, shape).copy()
@@ -106,12 +128,17 @@ def integrate_flows(
         t_end = float(horizon)
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         try:
-            tight = _solve(rhs, Y0, t_end, rtol, atol)
-            loose = _solve(rhs, Y0, t_end, rtol * 1e2, atol * 1e2)
+            if times is None:
+                path, tight = None, _solve(rhs, Y0, t_end, rtol, atol, method)
+            else:  # one solve gives the path and the end state
+                grid = times if times[-1] == t_end else np.append(times, t_end)
+                full = _solve(rhs, Y0, t_end, rtol, atol, method, grid)
+                path, tight = full[: times.size], full[-1]
+            loose = _solve(rhs, Y0, t_end, rtol * 1e2, atol * 1e2, method)
         except FloatingPointError:
             raise BeaError(
                 "a modified flow blew up during the reference integration; use smaller step "
                 "sizes or a shorter horizon"
             ) from None
     error = np.linalg.norm(tight - loose, axis=-1)
-    return ReferenceResult(tight, error)
+    return ReferenceResult(tight, error, path)

@@ -11,6 +11,12 @@ from ..errors import InputError
 __all__ = ["atomic_write", "save_figure"]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder, then rename.
 
@@ -35,6 +41,7 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
     try:
         with os.fdopen(fd, mode) as fh:
             fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,132 @@
+"""`bea figures` and `bea reproduce`: files, report, determinism, atomic overwrite, bad --out."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from bea import figures as figures_module
+from bea.cli import main
+from bea.figures import FIGURES
+from bea.plots import output
+
+EXPECTED = {f"{n}.{ext}" for n in FIGURES for ext in ("png", "pdf")} | {
+    "trajectories.json",
+    "error_vs_h.json",
+    "flatness_vs_h.csv",
+    "rig_along_path.json",
+    "explicit_regularization.csv",
+    "curl_order2.json",
+    "summary.json",
+}
+
+
+@pytest.fixture(scope="module")
+def reproduced(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rep") / "new" / "folder"  # parents are created
+    status = main(["reproduce", "--out", str(out), "--quick", "--no-progress"])
+    return out, status
+
+
+def test_reproduce_writes_every_figure_data_file_and_report(reproduced):
+    out, status = reproduced
+    assert status == 0
+    names = {p.name for p in out.iterdir()}
+    assert names == EXPECTED | {"report.md", "report.html", "report.json"}
+    for name in names:
+        assert (out / name).stat().st_size > 100, name
+        if name.endswith(".png"):
+            assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        if name.endswith(".pdf"):
+            assert (out / name).read_bytes()[:5] == b"%PDF-"
+
+
+def test_report_states_each_claim_with_its_number_and_pass(reproduced):
+    out, _ = reproduced
+    report = json.loads((out / "report.json").read_text())
+    keys = [c["key"] for c in report["claims"]]
+    assert {
+        "modified-loss",
+        "theorem-3.1",
+        "flatter-minima",
+        "rig-along-path",
+        "explicit-regularization",
+        "no-loss-at-order-2",
+    } <= set(keys)
+    assert report["passed"] and all(c["passed"] for c in report["claims"])
+    md = (out / "report.md").read_text()
+    assert md.count("| PASS |") == len(keys) and "![trajectories](trajectories.png)" in md
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == len(FIGURES)
+
+
+def test_summary_has_the_headline_numbers(reproduced):
+    out, _ = reproduced
+    s = json.loads((out / "summary.json").read_text())
+    near = s["starts"]["near"]
+    assert near["start"] == [2.8, 3.5]
+    row = near["sweep"][0]
+    assert {"h", "status", "gd", "modified_flow", "stable_at_start"} <= set(row)
+    assert set(row["gd"]) == {"end", "sharpness", "imbalance"}
+    assert near["gradient_flow"]["imbalance"] == pytest.approx(2.8**2 - 3.5**2)
+    assert s["verification"]["local_slopes"]["1"] == pytest.approx(3, abs=0.15)
+    assert sorted(s["files"]) == sorted(EXPECTED)
+
+
+def test_rerun_overwrites_with_identical_bytes(reproduced, tmp_path):
+    out, _ = reproduced
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.name in EXPECTED}
+    assert main(["figures", "--out", str(out), "--quick", "--no-progress"]) == 0
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.name in EXPECTED}
+    assert before.keys() == after.keys()
+    changed = [n for n in before if before[n] != after[n]]
+    assert changed == []
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_failed_write_keeps_the_old_file_whole_and_leaves_no_temp_file(tmp_path, monkeypatch):
+    target = tmp_path / "summary.json"
+    output.atomic_write(target, "old")
+
+    def boom(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError, match="disk full"):
+        output.atomic_write(target, "new" * 1000)
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
+
+
+@pytest.mark.parametrize("command", ["figures", "reproduce"])
+def test_bad_out_is_a_one_line_error(command, tmp_path, capsys):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    assert main([command, "--out", str(a_file), "--quick"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"bea: error: --out {a_file} is a file, not a folder"
+    assert main([command, "--out", str(a_file / "sub"), "--quick"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("bea: error: cannot create the output folder") and "\n" not in err
+
+
+def test_unwritable_out_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "access", lambda *a, **k: False)  # root ignores chmod
+    with pytest.raises(figures_module.InputError, match="not writable"):
+        figures_module.prepare_folder(tmp_path)
+
+
+def test_figures_need_out(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["figures"])
+    assert exc.value.code == 2
+    assert "--out" in capsys.readouterr().err
+
+
+def test_model_data_from_the_command_line(tmp_path, capsys):
+    assert main(["figures", "--out", str(tmp_path), "--x", "0", "--quick"]) == 2
+    assert "x must be non-zero" in capsys.readouterr().err
+    assert not list(Path(tmp_path).iterdir())
