@@ -16,7 +16,7 @@ import sympy as sp
 from . import __version__
 from .derive import modified_flow
 from .errors import BeaError, NotAGradientError
-from .figures import FIGURES
+from .figure_set import FIGURES
 from .methods import METHODS
 from .models import MODELS
 
@@ -158,7 +158,7 @@ def _model(args: argparse.Namespace):
 
 
 def _figures(args: argparse.Namespace) -> str:
-    from .figures import figures
+    from .figure_set import figures
 
     fs = figures(args.out, model=_model(args), quick=args.quick, progress=not args.no_progress)
     return f"wrote {len(fs.files)} files to {fs.out}: " + ", ".join(fs.files)

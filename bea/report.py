@@ -20,7 +20,7 @@ import sympy as sp
 
 from ._version import __version__
 from .derive import modified_flow, modified_loss
-from .figures import FIGURES, FigureSet, figures, prepare_folder
+from .figure_set import FIGURES, FigureSet, figures, prepare_folder
 from .igr import igr
 from .methods import gradient_descent
 from .models import TwoParameter
@@ -310,7 +310,7 @@ def _curl_claim(model: TwoParameter, fs: FigureSet) -> Claim:
         "curl-zero-set",
         "The order-2 obstruction vanishes exactly on a = ±b and on the valley of minima",
         "bea (beyond the paper)",
-        f"curl f₂ = {expr}; max |curl| on those curves {zero:.1e}, min off them {nonzero:.1e}",
+        f"curl f₂ = {fs.summary['curl_order2']}; max |curl| on those curves {zero:.1e}, min off them {nonzero:.1e}",
         "0 on the curves, non-zero elsewhere",
         zero < 1e-9 and nonzero > 0,
     )
@@ -435,7 +435,7 @@ def reproduce(
     Parameters
     ----------
     out : path
-        Output folder (created if missing): figures and data (see :func:`bea.figures.figures`),
+        Output folder (created if missing): figures and data (see :func:`bea.figures`),
         ``report.md``, ``report.html`` and ``report.json``.
     model : TwoParameter, optional
     quick : bool

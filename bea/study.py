@@ -36,8 +36,10 @@ __all__ = [
     "trajectories",
 ]
 
-#: GD counts as converged when |y − abx| falls below this.
+#: GD counts as converged when |y − abx| falls below this at the horizon.
 CONVERGED = 1e-9
+#: A run stops early once |y − abx| is below this (what is left to move is at rounding level).
+SETTLED = 1e-13
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,8 @@ def _n_steps(steps: np.ndarray, horizon: float) -> np.ndarray:
 def gd_end_points(model: TwoParameter, start, steps, horizon: float):
     """Run GD from ``start`` for time ``horizon`` at every step size; (end points, status).
 
+    A run stops early once it has settled (|y − abx| < 1e-13).
+
     ``status`` is ``"converged"``, ``"diverged"`` or ``"not converged"`` (still moving: for
     example a period-2 orbit beyond the stability limit); end points are NaN unless converged.
 
@@ -140,7 +144,13 @@ def gd_end_points(model: TwoParameter, start, steps, horizon: float):
     ['converged', 'diverged']
     """
     steps = np.asarray(steps, dtype=float)
-    res = iterate(_gd_step(model), np.asarray(start, float), steps, _n_steps(steps, horizon))
+    res = iterate(
+        _gd_step(model),
+        np.asarray(start, float),
+        steps,
+        _n_steps(steps, horizon),
+        stop=lambda Y: np.abs(model.residual(Y)) < SETTLED,
+    )
     ends = res.states[:, 0]
     with np.errstate(invalid="ignore"):
         ok = np.abs(model.residual(ends)) < CONVERGED

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bea import figures as figures_module
+from bea import figure_set as figures_module
 from bea.cli import main
-from bea.figures import FIGURES
+from bea.figure_set import FIGURES
 from bea.plots import output
 
 EXPECTED = {f"{n}.{ext}" for n in FIGURES for ext in ("png", "pdf")} | {

@@ -53,23 +53,35 @@ def iterate(
     *,
     blowup: float = 1e8,
     record: bool = False,
+    stop: Callable[[np.ndarray], np.ndarray] | None = None,
+    check_every: int = 200,
 ) -> IterationResult:
     """Iterate a compiled one-step map for every (step size, starting point) pair at once.
+
+    Step sizes that have taken their steps leave the batch, so the rest keep stepping on a smaller
+    array; the loop runs over steps only, never over trajectories.
 
     Parameters
     ----------
     step : callable
-        ``step(Y, h)`` with ``Y`` of shape (n_h, n_points, d) and ``h`` of shape (n_h, 1).
+        ``step(Y, h)`` with ``Y`` of shape (k, n_points, d) and ``h`` of shape (k, 1), for any
+        subset of k step sizes.
     y0 : array_like, shape (n_points, d) or (d,)
         Starting points.
     steps : array_like, shape (n_h,)
         Step sizes (> 0).
     n_steps : int or array_like of int, shape (n_h,)
-        How many steps to take at each step size.
+        How many steps to take at each step size (at most, with ``stop``).
     blowup : float
         A run whose state exceeds ``blowup * (1 + max |y0|)`` counts as diverged.
     record : bool
-        Keep the whole trajectory.
+        Keep the whole trajectory (not with ``stop``).
+    stop : callable, optional
+        ``stop(Y)`` → bool array of shape (k, n_points): runs that are done (converged). Checked
+        every ``check_every`` steps; a step size whose runs are all done or diverged stops early,
+        and ``n_steps`` in the result holds the steps it took.
+    check_every : int
+        How often ``stop`` is evaluated.
 
     Returns
     -------
@@ -83,6 +95,13 @@ def iterate(
     >>> res = iterate(lambda Y, h: Y - h[..., None] * Y, [[1.0]], [0.5, 2.5], 80)
     >>> float(res.states[0, 0, 0]) == 0.5**80, bool(res.diverged[1, 0]), res.n_diverged
     (True, True, 1)
+
+    Stopping once |t| < 1e-6 (checked every 10 steps):
+
+    >>> res = iterate(lambda Y, h: Y - h[..., None] * Y, [[1.0]], [0.5, 0.1], 1000,
+    ...               stop=lambda Y: np.abs(Y[..., 0]) < 1e-6, check_every=10)
+    >>> res.n_steps.tolist()
+    [20, 140]
     """
     y0 = np.atleast_2d(np.asarray(y0, dtype=float))
     steps = np.asarray(steps, dtype=float).ravel()
@@ -90,47 +109,57 @@ def iterate(
         raise InputError("step sizes must be finite and > 0")
     if not np.all(np.isfinite(y0)):
         raise InputError("starting points must be finite")
-    n_steps = np.broadcast_to(np.asarray(n_steps), steps.shape).astype(int)
+    n_steps = np.broadcast_to(np.asarray(n_steps), steps.shape).astype(int).copy()
     if np.any(n_steps < 0):
         raise InputError("numbers of steps must be >= 0")
+    if stop is not None and record:
+        raise InputError("record=True cannot be combined with stop")
+    if check_every < 1:
+        raise InputError("check_every must be >= 1")
     n_h, (n_pts, d) = steps.size, y0.shape
     bound = blowup * (1.0 + np.max(np.abs(y0)))
-    Y = np.broadcast_to(y0, (n_h, n_pts, d)).copy()
-    H = steps[:, None]
-    alive = np.ones((n_h, n_pts), dtype=bool)
+    out = np.broadcast_to(y0, (n_h, n_pts, d)).copy()  # rows done so far hold their end state
     diverged_at = np.full((n_h, n_pts), -1, dtype=int)
-    out = np.full_like(Y, np.nan)
-    done0 = n_steps == 0
-    out[done0] = Y[done0]
     top = int(n_steps.max())
     traj = np.full((top + 1, n_h, n_pts, d), np.nan) if record else None
     if record:
-        traj[0] = Y
-    finishing = {int(n): n_steps == n for n in np.unique(n_steps) if n > 0}
-    shortest = int(n_steps.min())
-    clean = True  # no run has diverged yet
-    for n in range(1, top + 1):
+        traj[0] = out
+    # the working set: rows (step sizes) still stepping, in a compact array
+    rows = np.flatnonzero(n_steps > 0)
+    Y, H = out[rows].copy(), steps[rows, None]
+    alive = np.ones((rows.size, n_pts), dtype=bool)
+    clean = True  # no run in the working set has diverged yet
+    n = 0
+    while rows.size:
+        n += 1
         with np.errstate(all="ignore"):
             new = step(Y, H)
             peak = np.max(np.abs(new))
-        if clean and n <= shortest and peak <= bound:  # fast path (NaN fails the test)
+        if clean and peak <= bound:  # fast path (a NaN fails the test)
             Y = new
-            if record:
-                traj[n] = Y
         else:
-            active = n <= n_steps  # rows still stepping
             bad = ~np.all(np.isfinite(new), axis=-1) | (np.max(np.abs(new), axis=-1) > bound)
-            newly = bad & alive & active[:, None]
+            newly = bad & alive
             if newly.any():
-                diverged_at[newly] = n
+                sub = diverged_at[rows]
+                sub[newly] = n
+                diverged_at[rows] = sub
                 alive &= ~newly
                 clean = False
-            moving = alive[..., None] & active[:, None, None]
-            Y = np.where(moving, new, Y)
-            if record:
-                traj[n] = np.where(moving, Y, np.nan)
-        if n in finishing:
-            out[finishing[n]] = Y[finishing[n]]
+            Y = np.where(alive[..., None], new, Y)
+        if record:
+            traj[n, rows] = np.where(alive[..., None], Y, np.nan)
+        done = n_steps[rows] == n
+        if stop is not None and n % check_every == 0:
+            with np.errstate(all="ignore"):
+                early = np.all(np.asarray(stop(Y), dtype=bool) | ~alive, axis=1) & ~done
+            n_steps[rows[early]] = n
+            done |= early
+        if done.any():
+            out[rows[done]] = Y[done]
+            keep = ~done
+            rows, Y, H, alive = rows[keep], Y[keep], H[keep], alive[keep]
+            clean = bool(alive.all())
     diverged = diverged_at >= 0
     out[diverged] = np.nan
     return IterationResult(out, diverged, diverged_at, steps, n_steps, traj)

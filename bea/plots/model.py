@@ -156,7 +156,7 @@ def plot_trajectories(model, paths, titles=None):
                 [p.gradient_flow[-1], *(g[-1] for g in p.gd), *(m[-1] for m in p.modified_flow)]
             )
             (x0, y0), (x1, y1) = _zoom_box(ends)
-            where = [0.06, 0.56, 0.4, 0.4] if far else [0.56, 0.56, 0.4, 0.4]
+            where = [0.1, 0.56, 0.4, 0.4] if far else [0.56, 0.56, 0.4, 0.4]
             ins = ax.inset_axes(where, zorder=10)
             _valley(ins, model, x0, x1, label=False)
             _draw_paths(ins, p, 1)
@@ -361,9 +361,7 @@ def plot_rig(model, rig):
             ls="--",
             label="gradient flow's limit",
         )
-        ax_t.set_xlim(
-            0, max(6.0, 1.1 * min(h * E.size for h, E in zip(rig.steps, rig.loss, strict=True)))
-        )
+        ax_t.set_xlim(0, 1.5)  # the paths settle by t ≈ 1; the plateaus are their limits
         ax_t.set_xlabel("time $t = nh$")
         ax_t.set_ylabel(r"$R_{IG}/E = x^2(a^2+b^2)$")
         ax_t.set_title("along the path")
