@@ -52,6 +52,14 @@ class FigureSet:
         File names written, relative to ``out``.
     summary : dict
         The content of ``summary.json``.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> print(FigureSet(Path("out"), ("summary.json",), {"bea_version": "0"}).to_json(), end="")
+    {
+     "bea_version": "0"
+    }
     """
 
     out: Path

@@ -246,7 +246,7 @@ class TwoParameter:
     def gradient_flow_limit(self, theta0) -> np.ndarray:
         """Where gradient flow from ``theta0`` ends, in closed form (shape (..., 2)).
 
-        Gradient flow conserves c = a² − b² and ends on ab = q = y/x, so the larger of |a|, |b|
+        Gradient flow conserves c = a² − b² and ends on ab = q = y/x, so the larger of abs(a), abs(b)
         keeps its sign and a²·b² = q², a² − b² = c give a² = (c + √(c² + 4q²))/2. Starts on the
         stable manifold of the saddle at the origin (a = ±b with ab·q < 0, or the origin) are
         not covered.

@@ -50,6 +50,11 @@ class Claim:
     expected : str
         What the claim predicts.
     passed : bool
+
+    Examples
+    --------
+    >>> Claim("slope", "local error is O(h^3)", "Theorem 3.1", "2.98", "3", True).passed
+    True
     """
 
     key: str
@@ -71,6 +76,16 @@ class Report:
     figures : FigureSet
     notes : tuple of str
         Observations that are not pass/fail claims.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from bea.figure_set import FigureSet
+    >>> claim = Claim("k", "a claim", "a paper", "3.01", "3", True)
+    >>> r = Report(Path("out"), (claim,), FigureSet(Path("out"), (), {}), ())
+    >>> print(r)
+    PASS  a claim: 3.01
+    1 of 1 claims pass; report in out/report.md
     """
 
     out: Path

@@ -36,9 +36,9 @@ __all__ = [
     "trajectories",
 ]
 
-#: GD counts as converged when |y − abx| falls below this at the horizon.
+#: GD counts as converged when abs(y − abx) falls below this at the horizon.
 CONVERGED = 1e-9
-#: A run stops early once |y − abx| is below this (what is left to move is at rounding level).
+#: A run stops early once abs(y − abx) is below this (what is left to move is at rounding level).
 SETTLED = 1e-13
 
 
@@ -88,7 +88,7 @@ class Settings:
     def horizon(self, far: bool) -> float:
         """Time T that every run is given to converge (from the near or the far start).
 
-        Measured: GD below the stability limit converges (|y − abx| < 1e-9) by t ≈ 6.2 from the
+        Measured: GD below the stability limit converges (abs(y − abx) < 1e-9) by t ≈ 6.2 from the
         near start and by t ≈ 3.7 from the far one.
         """
         if far:
@@ -132,7 +132,7 @@ def _n_steps(steps: np.ndarray, horizon: float) -> np.ndarray:
 def gd_end_points(model: TwoParameter, start, steps, horizon: float):
     """Run GD from ``start`` for time ``horizon`` at every step size; (end points, status).
 
-    A run stops early once it has settled (|y − abx| < 1e-13).
+    A run stops early once it has settled (abs(y − abx) < 1e-13).
 
     ``status`` is ``"converged"``, ``"diverged"`` or ``"not converged"`` (still moving: for
     example a period-2 orbit beyond the stability limit); end points are NaN unless converged.

@@ -58,6 +58,13 @@ class Verification:
         The smallest error the measurement resolves at each step size.
     diverged : numpy.ndarray of bool, shape (n_h, n_points)
         Optimizer runs that diverged within the horizon.
+
+    Examples
+    --------
+    >>> import bea
+    >>> v = bea.verify("cos(t)", ["t"], [1.0], orders=(0, 1), horizon=0.5)
+    >>> {p: round(s) for p, s in v.local_slopes.items()}
+    {0: 2, 1: 3}
     """
 
     orders: tuple[int, ...]

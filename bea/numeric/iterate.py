@@ -96,7 +96,7 @@ def iterate(
     >>> float(res.states[0, 0, 0]) == 0.5**80, bool(res.diverged[1, 0]), res.n_diverged
     (True, True, 1)
 
-    Stopping once |t| < 1e-6 (checked every 10 steps):
+    Stopping once abs(t) < 1e-6 (checked every 10 steps):
 
     >>> res = iterate(lambda Y, h: Y - h[..., None] * Y, [[1.0]], [0.5, 0.1], 1000,
     ...               stop=lambda Y: np.abs(Y[..., 0]) < 1e-6, check_every=10)
