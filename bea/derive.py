@@ -76,6 +76,7 @@ def modified_flow(
     method: str = "gd",
     *,
     h: sp.Symbol | None = None,
+    route: str = "taylor",
 ) -> ModifiedFlow:
     """Modified flow that an optimizer on ``loss`` follows, to a given order in the step size.
 
@@ -91,6 +92,11 @@ def modified_flow(
         The optimizer; one of ``bea.methods.METHODS``.
     h : sympy Symbol, optional
         The step-size symbol (default ``h``).
+    route : {"taylor", "bseries"}
+        The derivation: ``"taylor"`` matches the Lie series of the modified field with the Taylor
+        expansion of the step (the default: the faster one, see ``benchmarks/``);
+        ``"bseries"`` computes the modified equation on rooted trees (gradient descent is
+        explicit Euler on −∇E) and evaluates it on the loss. Both give identical terms.
 
     Returns
     -------
@@ -116,7 +122,17 @@ def modified_flow(
             f"unknown method {method!r}; known: {', '.join(sorted(METHODS))}"
         ) from None
     step = make_step(loss, params, h)
-    flow = modified_equation(step.step, step.state, h, order)
+    if route == "taylor":
+        flow = modified_equation(step.step, step.state, h, order)
+    elif route == "bseries":
+        if method != "gd":
+            raise InputError(f"route='bseries' is available for method 'gd', not {method!r}")
+        from .bseries.rk import EXPLICIT_EULER
+
+        field = [-sp.diff(loss, p) for p in params]
+        flow = modified_equation(EXPLICIT_EULER, params, h, order, field=field)
+    else:
+        raise InputError(f"route must be 'taylor' or 'bseries', got {route!r}")
     return dataclasses.replace(flow, method=step.name, loss=step.loss)
 
 

@@ -131,21 +131,25 @@ def _modified_terms(ring: DiffRing, d: Sequence[Vec], order: int) -> list[Vec]:
 
 
 def modified_equation(
-    step: sp.Matrix, state: Sequence[sp.Symbol], h: sp.Symbol, order: int
+    step, state: Sequence[sp.Symbol], h: sp.Symbol, order: int, *, field=None
 ) -> ModifiedFlow:
     """Modified vector field of any one-step map, to a given order in the step size.
 
     Parameters
     ----------
-    step : sympy Matrix
+    step : sympy Matrix or bea.bseries.RungeKutta
         The one-step map Φ_h(y) as a column of expressions in ``state`` and ``h``; other free
-        symbols are constants. It must be consistent: Φ_0(y) = y.
+        symbols are constants. It must be consistent: Φ_0(y) = y. Or a Runge–Kutta method
+        (explicit or implicit), applied to ``field``: the modified equation is then computed on
+        rooted trees (B-series) and evaluated on the field.
     state : sequence of sympy Symbol
         The state variables y (may be larger than a model's parameters, e.g. phase space).
     h : sympy Symbol
         The step-size symbol.
     order : int
         Highest power of ``h`` kept: the result has terms f_0, …, f_order.
+    field : sequence of sympy expressions, optional
+        The vector field f(y) (only with a Runge–Kutta ``step``).
 
     Returns
     -------
@@ -166,7 +170,22 @@ def modified_equation(
     >>> flow = modified_equation(sp.Matrix([y + h * y**2]), [y], h, order=3)
     >>> flow.vector_field()
     Matrix([[-8*h**3*y**5/3 + 3*h**2*y**4/2 - h*y**3 + y**2]])
+
+    The same from the method's tableau, on rooted trees; the implicit midpoint rule has only even
+    powers of h:
+
+    >>> from bea.bseries.rk import EXPLICIT_EULER, IMPLICIT_MIDPOINT
+    >>> modified_equation(EXPLICIT_EULER, [y], h, 3, field=[y**2]).vector_field()
+    Matrix([[-8*h**3*y**5/3 + 3*h**2*y**4/2 - h*y**3 + y**2]])
+    >>> modified_equation(IMPLICIT_MIDPOINT, [y], h, 3, field=[y**2]).vector_field()
+    Matrix([[h**2*y**4/4 + y**2]])
     """
+    from .bseries.rk import RungeKutta
+
+    if isinstance(step, RungeKutta):
+        return _rk_modified_equation(step, state, h, order, field)
+    if field is not None:
+        raise InputError("field= is only used with a Runge-Kutta method")
     order = _check_order(order)
     state = _check_symbols(state, "state")
     if not isinstance(h, sp.Symbol):
@@ -190,3 +209,17 @@ def modified_equation(
     d_ring = [None] + [[ring.to_ring(e) for e in d[n]] for n in range(1, order + 2)]
     ring_terms = _modified_terms(ring, d_ring, order)
     return ModifiedFlow._from_ring(ring, ring_terms, state=state, h=h, method="map")
+
+
+def _rk_modified_equation(rk, state, h, order, field) -> ModifiedFlow:
+    from .bseries.algebra import modified_equation as tree_modified_equation
+    from .bseries.elementary import evaluate
+
+    order = _check_order(order)
+    state = _check_symbols(state, "state")
+    if field is None:
+        raise InputError("a Runge-Kutta method needs the vector field: field=[f_1, ..., f_d]")
+    if not isinstance(h, sp.Symbol):
+        raise InputError(f"h must be a sympy Symbol, got {h!r}")
+    b = tree_modified_equation(rk.bseries(order + 1))
+    return evaluate(b, field, state, h, order, method=rk.name)
