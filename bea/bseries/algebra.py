@@ -3,8 +3,8 @@
 Normalisation (used everywhere in bea, as in Hairer, Lubich & Wanner, *Geometric Numerical
 Integration*, ch. III and IX):
 
-* an integrator's B-series is  B(a, y) = a(∅) y + Σ_τ h^{|τ|} a(τ)/σ(τ) F(τ)(y);
-* a modified vector field is   f̃(y) = Σ_τ h^{|τ|−1} b(τ)/σ(τ) F(τ)(y)   (b(∅) = 0);
+* an integrator's B-series is  B(a, y) = a(∅) y + Σ_τ h^{∣τ∣} a(τ)/σ(τ) F(τ)(y);
+* a modified vector field is   f̃(y) = Σ_τ h^{∣τ∣−1} b(τ)/σ(τ) F(τ)(y)   (b(∅) = 0);
 * the exact flow has e(τ) = 1/γ(τ); a Runge–Kutta method has a(τ) = Φ(τ), its elementary weight.
 
 With this normalisation the composition and substitution laws are sums over the *labelled*
@@ -268,7 +268,7 @@ def lie_derivative(a: BSeries, b: BSeries) -> BSeries:
 
 
 def modified_equation(a: BSeries, n: int | None = None) -> BSeries:
-    """The modified field's coefficients b: the exact flow of Σ h^{|τ|−1} b(τ)/σ(τ) F(τ) has
+    """The modified field's coefficients b: the exact flow of Σ h^{∣τ∣−1} b(τ)/σ(τ) F(τ) has
     the B-series a (HLW IX.9: a = Σ_k ∂_b^{k−1} b / k!, solved for b order by order).
 
     Examples
@@ -316,7 +316,7 @@ def modified_equation(a: BSeries, n: int | None = None) -> BSeries:
 
 
 def modifying_integrator(a: BSeries, n: int | None = None) -> BSeries:
-    """The field c such that the method a applied to Σ h^{|τ|−1} c(τ)/σ(τ) F(τ) reproduces the
+    """The field c such that the method a applied to Σ h^{∣τ∣−1} c(τ)/σ(τ) F(τ) reproduces the
     exact flow of f up to order n (solves c ⋆ a = e order by order).
 
     Examples

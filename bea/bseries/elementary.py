@@ -106,7 +106,7 @@ def evaluate(
     *,
     method: str = "B-series",
 ) -> ModifiedFlow:
-    """The field Σ_τ h^{|τ|−1} b(τ)/σ(τ) F(τ) of a concrete ``field``, as a :class:`ModifiedFlow`
+    """The field Σ_τ h^{∣τ∣−1} b(τ)/σ(τ) F(τ) of a concrete ``field``, as a :class:`ModifiedFlow`
     with terms f_j collecting the trees with j + 1 nodes (j = 0..order_).
 
     Examples

@@ -156,7 +156,7 @@ def _simplify(x):
 
 
 def order_of_accuracy(a: BSeries) -> int:
-    """The largest p with a(τ) = 1/γ(τ) for every tree with |τ| ≤ p (at most a.order).
+    """The largest p with a(τ) = 1/γ(τ) for every tree with ∣τ∣ ≤ p (at most a.order).
 
     Examples
     --------
@@ -171,7 +171,7 @@ def order_of_accuracy(a: BSeries) -> int:
 
 
 def symplecticity_order(a: BSeries) -> int:
-    """The largest p such that a(u∘v) + a(v∘u) = a(u)a(v) for all trees with |u| + |v| ≤ p —
+    """The largest p such that a(u∘v) + a(v∘u) = a(u)a(v) for all trees with ∣u∣ + ∣v∣ ≤ p —
     the condition for a B-series integrator to be symplectic (Calvo & Sanz-Serna), up to order p.
     Returns ``a.order`` if it holds throughout.
 

@@ -44,7 +44,7 @@ def canonical(children) -> Tree:
 
 @cache
 def order(t: Tree) -> int:
-    """Number of nodes |τ|.
+    """Number of nodes ∣τ∣.
 
     Examples
     --------
@@ -77,7 +77,7 @@ def symmetry(t: Tree) -> int:
 
 @cache
 def density(t: Tree) -> int:
-    """Density γ(τ) = |τ| Π γ(τᵢ); the exact flow has B-series coefficients 1/γ(τ).
+    """Density γ(τ) = ∣τ∣ Π γ(τᵢ); the exact flow has B-series coefficients 1/γ(τ).
 
     Examples
     --------
