@@ -19,6 +19,7 @@ from .errors import BeaError, NotAGradientError
 from .figure_set import FIGURES
 from .methods import METHODS
 from .models import MODELS
+from .optim import OPTIMIZERS
 
 __all__ = ["build_parser", "main"]
 
@@ -29,6 +30,7 @@ examples:
       and no modified loss at order 2
   bea derive "log(1 + exp(-w*x))" --params w --order 3 --format latex
   bea derive "a**2 + 10*b**2" --params a b --order 4 --format json
+  bea derive "(a*b - 1)**2/2" --params a b --method heavy-ball --beta 0.9 --time effective
 
 JSON schema (stable): {"h": str, "params": [str], "method": str, "order": int, "loss": str,
   "terms": [[str per parameter] per order], "gradient": [bool per order],
@@ -98,8 +100,23 @@ def build_parser() -> argparse.ArgumentParser:
     derive.add_argument(
         "--method",
         default="gd",
-        choices=sorted(METHODS),
-        help="the optimizer (default gd: gradient descent)",
+        choices=sorted(OPTIMIZERS),
+        help="the optimizer (default gd: gradient descent; proximal-point: implicit GD; "
+        "heavy-ball, nesterov: momentum, after the transient)",
+    )
+    derive.add_argument(
+        "--beta",
+        default="beta",
+        metavar="B",
+        help="momentum of heavy-ball/nesterov: a number in [0, 1) or a symbol name (default: "
+        "the symbol beta)",
+    )
+    derive.add_argument(
+        "--time",
+        default="step",
+        choices=["step", "effective"],
+        help="momentum time scale: one step is time h ('step', default) or the effective "
+        "learning rate h/(1 - beta) ('effective')",
     )
     derive.add_argument(
         "--format",
@@ -292,8 +309,29 @@ def _verify(args: argparse.Namespace) -> str:
     return result.to_json() if args.json else str(result)
 
 
+def _hyper(text: str) -> sp.Expr:
+    try:
+        float(text)
+    except ValueError:
+        if not text.isidentifier():
+            raise BeaError(f"--beta takes a number or a symbol name, got {text!r}") from None
+        return sp.Symbol(text)
+    return sp.Rational(text)
+
+
+def _method(args: argparse.Namespace):
+    from .optim import HeavyBall, Nesterov
+
+    if args.method in ("heavy-ball", "nesterov"):
+        cls = HeavyBall if args.method == "heavy-ball" else Nesterov
+        return cls(_hyper(args.beta), args.time)
+    if args.beta != "beta" or args.time != "step":
+        raise BeaError("--beta and --time apply to heavy-ball and nesterov only")
+    return args.method
+
+
 def _derive(args: argparse.Namespace) -> str:
-    flow = modified_flow(args.loss, args.params, order=args.order, method=args.method)
+    flow = modified_flow(args.loss, args.params, order=args.order, method=_method(args))
     first_bad = flow.first_non_gradient()
     top = flow.order if first_bad is None else first_bad - 1
     loss_tilde = flow.modified_loss(top) if top >= 0 else None

@@ -88,8 +88,9 @@ def modified_flow(
         The parameters θ.
     order : int, default 1
         Highest power of ``h`` kept.
-    method : str, default "gd"
-        The optimizer; one of ``bea.methods.METHODS``.
+    method : str or bea.optim.Optimizer, default "gd"
+        The optimizer: a name (``"gd"``, ``"proximal-point"``, ``"heavy-ball"``, ``"nesterov"``;
+        momentum then has a symbolic β) or an instance such as ``bea.optim.HeavyBall(0.9)``.
     h : sympy Symbol, optional
         The step-size symbol (default ``h``).
     route : {"taylor", "bseries"}
@@ -115,12 +116,22 @@ def modified_flow(
     """
     loss, params, h = prepare_loss(loss, params, h)
     order = _check_order(order)
+    from .optim import OPTIMIZERS, Optimizer
+
+    if isinstance(method, str) and method in OPTIMIZERS and method not in METHODS:
+        method = OPTIMIZERS[method]
+    if isinstance(method, Optimizer):
+        if route != "taylor":
+            raise InputError("route= applies to method 'gd' only")
+        if h in method_symbols(method):
+            raise InputError(f"the step size {h} cannot also be a hyper-parameter")
+        flow = method.flow(loss, params, h, order)
+        return dataclasses.replace(flow, method=method.name, loss=loss)
     try:
         make_step = METHODS[method]
     except (KeyError, TypeError):
-        raise InputError(
-            f"unknown method {method!r}; known: {', '.join(sorted(METHODS))}"
-        ) from None
+        known = sorted(set(METHODS) | set(OPTIMIZERS))
+        raise InputError(f"unknown method {method!r}; known: {', '.join(known)}") from None
     step = make_step(loss, params, h)
     if route == "taylor":
         flow = modified_equation(step.step, step.state, h, order)
@@ -134,6 +145,15 @@ def modified_flow(
     else:
         raise InputError(f"route must be 'taylor' or 'bseries', got {route!r}")
     return dataclasses.replace(flow, method=step.name, loss=step.loss)
+
+
+def method_symbols(method) -> set:
+    """Free symbols of an optimizer's hyper-parameters."""
+    out = set()
+    for value in vars(method).values():
+        if isinstance(value, sp.Basic):
+            out |= value.free_symbols
+    return out
 
 
 def modified_loss(

@@ -313,7 +313,8 @@ class ModifiedFlow:
         Returns
         -------
         sympy expression
-            ``loss + h*V_1 + ...`` (V₀ is the loss itself when the flow has one).
+            ``loss + h*V_1 + ...``: V₀ is the loss itself when f₀ = −∇E (gradient descent),
+            else the potential of f₀ (momentum: E/(1 − β); weight decay: E + λ‖θ‖²/2).
 
         Raises
         ------
@@ -331,8 +332,18 @@ class ModifiedFlow:
         for j in range(order + 1):
             if not self._gradient_flags[j]:
                 raise NotAGradientError(j, self.antisymmetric_jacobian(j))
-        v0 = self.loss if self.loss is not None else self.potential(0)
+        v0 = self.loss if self._loss_is_potential() else self.potential(0)
         return v0 + sum(self.h**j * self.potential(j) for j in range(1, order + 1))
+
+    def _loss_is_potential(self) -> bool:
+        """Whether f₀ = −∇E for the recorded loss E (then V₀ = E, kept in the user's form)."""
+        if self.loss is None:
+            return False
+        for comp, s in zip(self.terms[0], self.state, strict=True):
+            diff = sp.expand(comp + sp.diff(self.loss, s))
+            if diff != 0 and sp.simplify(diff) != 0:
+                return False
+        return True
 
     # ------------------------------------------------------------------ printing
     def __str__(self) -> str:

@@ -51,7 +51,8 @@ series = sp.expand(bs.series().subs({u1: 1, u2: 0}))
 out["kauri_modifying"] = time.perf_counter() - t
 from BSeries import bs as B, trees as T
 t = time.perf_counter()
-A = sp.Matrix([[0]]); b = sp.Matrix([1])
+import numpy as np  # BSeries needs object arrays
+A = np.array([[0]], dtype=object); b = np.array([1], dtype=object)
 a = B.TreeMap("a")
 for tree in T.trees_to_order(order9).values():
     a[tree] = B.elementary_weight(tree, A, b)
@@ -118,7 +119,9 @@ def main() -> None:
     if not args.compare:
         return
     py = ensure_venv()
-    res = subprocess.run([str(py), "-c", OTHERS, "9"], capture_output=True, text=True, check=True)
+    res = subprocess.run([str(py), "-c", OTHERS, "9"], capture_output=True, text=True)
+    if res.returncode:
+        raise SystemExit(f"the comparison run failed:\n{res.stderr[-2000:]}")
     them = json.loads(res.stdout.strip().splitlines()[-1])
     agree = all(
         abs(x - y) < 1e-12

@@ -108,3 +108,32 @@ def test_console_script_help_and_version():
         check=False,
     )
     assert "examples:" in proc.stdout and "JSON schema" in proc.stdout
+
+
+def test_derive_heavy_ball_from_the_shell(capsys):
+    from bea.cli import main
+
+    assert (
+        main(
+            [
+                "derive",
+                "(a*b - 1)**2/2",
+                "--params",
+                "a",
+                "b",
+                "--method",
+                "heavy-ball",
+                "--beta",
+                "0.5",
+                "--time",
+                "effective",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "E~ = 3*h*(a**2 + b**2)*(a*b - 1)**2/4 + (a*b - 1)**2/2" in out  # (1+β)/(1−β) = 3
+    assert main(["derive", "a**2", "--params", "a", "--method", "nesterov", "--beta", "1"]) == 2
+    assert "beta must lie in [0, 1)" in capsys.readouterr().err
+    assert main(["derive", "a**2", "--params", "a", "--beta", "0.5"]) == 2
+    assert "apply to heavy-ball and nesterov only" in capsys.readouterr().err

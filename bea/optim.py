@@ -1,0 +1,354 @@
+"""Optimizers as first-class objects: each derives its modified flow on a loss.
+
+Hyper-parameters are numbers (read exactly) or sympy symbols. Every optimizer has
+``flow(loss, params, h, order) -> ModifiedFlow`` and, when its update is an explicit one-step map,
+``step_map(loss, params, h)`` for numeric verification. Pass an instance as ``method=`` to
+:func:`bea.modified_flow` / :func:`bea.modified_loss`.
+
+* :class:`GD`, :class:`ProximalPoint` (implicit GD), :class:`HeavyBall`, :class:`Nesterov` —
+  the last three through the relation route (:mod:`bea.relation`);
+* :class:`WeightDecay` wraps an optimizer (L2 form: the loss gains λ‖θ‖²/2);
+* :class:`SGD`: one epoch of m mini-batch GD steps on losses C₁ … C_m in a fixed order, or the
+  mean iterate over all orders (random shuffling, Smith, Dherin, Barrett & De, ICLR 2021).
+
+Time: GD-type flows count one step as time h. Momentum methods take ``time="step"`` (the same) or
+``time="effective"``: time measured in effective learning rate η = h/(1 − β) per step, the flow then
+expanded in powers of η (Ghosh et al., ICLR 2023, compare methods this way).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sympy as sp
+
+from .diffring import DiffRing
+from .errors import InputError
+from .flow import ModifiedFlow
+from .methods import gradient_descent
+from .methods.base import StepMap
+from .relation import relation_modified_equation
+from .series import modified_equation
+
+__all__ = [
+    "GD",
+    "OPTIMIZERS",
+    "SGD",
+    "HeavyBall",
+    "Nesterov",
+    "Optimizer",
+    "ProximalPoint",
+    "WeightDecay",
+]
+
+
+def _number(value, name: str, *, lo=None, hi=None, lo_open=False, hi_open=True):
+    """An exact hyper-parameter (sympy Rational or symbol), range-checked when numeric."""
+    if isinstance(value, str):
+        value = sp.Symbol(value)
+    if isinstance(value, float):
+        value = sp.Rational(str(value))
+    value = sp.sympify(value)
+    if value.free_symbols:
+        return value
+    if not value.is_real or not value.is_finite:
+        raise InputError(f"{name} must be a finite real number or a symbol, got {value}")
+    bad = (lo is not None and (value < lo or (lo_open and value == lo))) or (
+        hi is not None and (value > hi or (hi_open and value == hi))
+    )
+    if bad:
+        left = "(" if lo_open else "["
+        right = ")" if hi_open else "]"
+        raise InputError(f"{name} must lie in {left}{lo}, {hi}{right}, got {value}")
+    return value
+
+
+def _grad(loss, params):
+    return [sp.diff(loss, p) for p in params]
+
+
+def _shifted(params, tag: str):
+    return [sp.Symbol(f"{p}__{tag}") for p in params]
+
+
+def _rescale(flow: ModifiedFlow, factors: Sequence[sp.Expr], method: str) -> ModifiedFlow:
+    """The flow with term j multiplied by factors[j] (rebuilt exactly in a fresh ring)."""
+    exprs = [[sp.expand(c * e) for e in t] for c, t in zip(factors, flow.terms, strict=False)]
+    from .relation import _common_denominator
+
+    exprs = _common_denominator([sp.Matrix(t) for t in exprs], flow.state)
+    ring = DiffRing([e for t in exprs for e in t], flow.state)
+    terms = [[ring.to_ring(e) for e in t] for t in exprs]
+    out = ModifiedFlow._from_ring(ring, terms, state=flow.state, h=flow.h, method=method)
+    return out
+
+
+class Optimizer:
+    """Base class: an update rule that can derive its modified flow."""
+
+    name = "optimizer"
+
+    def flow(self, loss, params, h, order) -> ModifiedFlow:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def step_map(self, loss, params, h) -> StepMap:
+        """The explicit one-step map, for numeric verification."""
+        raise InputError(f"{self.name} has no explicit one-step map (implicit or with memory)")
+
+
+@dataclass(frozen=True)
+class GD(Optimizer):
+    """Gradient descent θ ← θ − h∇E(θ).
+
+    Examples
+    --------
+    >>> import sympy as sp, bea
+    >>> a = sp.Symbol("a")
+    >>> bea.modified_loss(a**4 / 4, [a], method=GD())
+    a**6*h/4 + a**4/4
+    """
+
+    name = "gd"
+
+    def flow(self, loss, params, h, order):
+        """The modified flow (Taylor route)."""
+        step = self.step_map(loss, params, h)
+        return modified_equation(step.step, step.state, h, order)
+
+    def step_map(self, loss, params, h):
+        """θ − h∇E(θ)."""
+        return gradient_descent(loss, params, h)
+
+
+@dataclass(frozen=True)
+class ProximalPoint(Optimizer):
+    """Implicit gradient descent θ' = θ − h∇E(θ') (implicit Euler); its first-order modified loss
+    is E − (h/4)‖∇E‖²: the sign of the implicit regularizer flips.
+
+    Examples
+    --------
+    >>> import sympy as sp, bea
+    >>> a = sp.Symbol("a")
+    >>> bea.modified_loss(a**4 / 4, [a], method=ProximalPoint())
+    -a**6*h/4 + a**4/4
+    """
+
+    name = "proximal-point"
+
+    def flow(self, loss, params, h, order):
+        """The modified flow (relation route)."""
+        nxt = _shifted(params, "next")
+        g = [
+            e.subs(dict(zip(params, nxt, strict=True)), simultaneous=True)
+            for e in _grad(loss, params)
+        ]
+        rel = [n - p + h * gi for n, p, gi in zip(nxt, params, g, strict=True)]
+        return relation_modified_equation(rel, params, {1: nxt}, h, order, method=self.name)
+
+
+@dataclass(frozen=True)
+class HeavyBall(Optimizer):
+    """Heavy-ball momentum θ_{n+1} = θ_n − h∇E(θ_n) + β(θ_n − θ_{n−1}), after the transient.
+
+    Parameters
+    ----------
+    beta : number or sympy Symbol, default Symbol("beta")
+        Momentum, in [0, 1).
+    time : {"step", "effective"}
+        ``"step"``: one step is time h, flow in powers of h. ``"effective"``: one step is time
+        η = h/(1 − β) and the flow is expanded in powers of η, written ``h``.
+
+    Examples
+    --------
+    Ghosh et al. (ICLR 2023): at the same effective learning rate the implicit penalty is
+    (1 + β)/(1 − β) times GD's ‖∇E‖²/4:
+
+    >>> import sympy as sp, bea
+    >>> a, b, beta = sp.symbols("a b beta")
+    >>> E = (a * b - 1) ** 2 / 2
+    >>> V1 = bea.modified_flow(E, [a, b], 1, method=HeavyBall(beta, "effective")).potential(1)
+    >>> sp.factor(V1 / (sp.diff(E, a) ** 2 + sp.diff(E, b) ** 2))
+    -(beta + 1)/(4*(beta - 1))
+    """
+
+    beta: object = sp.Symbol("beta")
+    time: str = "step"
+    name = "heavy-ball"
+
+    def __post_init__(self):
+        object.__setattr__(self, "beta", _number(self.beta, "beta", lo=0, hi=1))
+        if self.time not in ("step", "effective"):
+            raise InputError(f"time must be 'step' or 'effective', got {self.time!r}")
+
+    def _gradient_point(self, params, prev):
+        return params
+
+    def flow(self, loss, params, h, order):
+        """The modified flow of the iterates after the transient (relation route)."""
+        nxt, prev = _shifted(params, "next"), _shifted(params, "prev")
+        at = self._gradient_point(params, prev)
+        g = [
+            e.subs(dict(zip(params, at, strict=True)), simultaneous=True)
+            for e in _grad(loss, params)
+        ]
+        rel = [
+            n - p - self.beta * (p - q) + h * gi
+            for n, p, q, gi in zip(nxt, params, prev, g, strict=True)
+        ]
+        flow = relation_modified_equation(
+            rel, params, {1: nxt, -1: prev}, h, order, method=self.name
+        )
+        if self.time == "step":
+            return flow
+        # θ' = Σ h^j F_j per unit time; in effective time τ = t/(1−β) with h = η(1−β):
+        # dθ/dτ = (1−β) Σ (η(1−β))^j F_j, so G_j = (1−β)^{j+1} F_j (η written as h)
+        return _rescale(flow, [(1 - self.beta) ** (j + 1) for j in range(order + 1)], self.name)
+
+
+@dataclass(frozen=True)
+class Nesterov(HeavyBall):
+    """Nesterov momentum: the gradient at the look-ahead point θ_n + β(θ_n − θ_{n−1}).
+
+    Examples
+    --------
+    >>> import sympy as sp, bea
+    >>> a, b, beta = sp.symbols("a b beta")
+    >>> E = (a * b - 1) ** 2 / 2
+    >>> V1 = bea.modified_flow(E, [a, b], 1, method=Nesterov(beta)).potential(1)
+    >>> sp.factor(V1 / (sp.diff(E, a) ** 2 + sp.diff(E, b) ** 2))
+    -(2*beta**2 - beta + 1)/(4*(beta - 1)**3)
+    """
+
+    name = "nesterov"
+
+    def _gradient_point(self, params, prev):
+        return [p + self.beta * (p - q) for p, q in zip(params, prev, strict=True)]
+
+
+@dataclass(frozen=True)
+class WeightDecay(Optimizer):
+    """An optimizer on E + (λ/2)‖θ‖² (L2 weight decay, coupled form).
+
+    Examples
+    --------
+    >>> import sympy as sp, bea
+    >>> a, lam = sp.symbols("a lam")
+    >>> bea.modified_loss(a**2 / 2, [a], method=WeightDecay(GD(), lam), order=0)
+    a**2*(lam + 1)/2
+    """
+
+    inner: Optimizer = GD()
+    lam: object = sp.Symbol("lam")
+
+    def __post_init__(self):
+        if not isinstance(self.inner, Optimizer):
+            raise InputError(f"WeightDecay wraps an optimizer, got {self.inner!r}")
+        object.__setattr__(self, "lam", _number(self.lam, "lam", lo=0, hi=None))
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return f"{self.inner.name}+weight-decay"
+
+    def _loss(self, loss, params):
+        return loss + self.lam / 2 * sum(p**2 for p in params)
+
+    def flow(self, loss, params, h, order):
+        """The inner optimizer's flow on the decayed loss."""
+        return self.inner.flow(self._loss(loss, params), params, h, order)
+
+    def step_map(self, loss, params, h):
+        """The inner optimizer's step on the decayed loss."""
+        return self.inner.step_map(self._loss(loss, params), params, h)
+
+
+@dataclass(frozen=True)
+class SGD(Optimizer):
+    """One epoch of mini-batch gradient descent on losses C₁ … C_m (m steps of size h).
+
+    The flow is in the time of single steps: one epoch advances time m h. With
+    ``shuffle=False`` the batches come in the given order; with ``shuffle=True`` the result is the
+    modified flow of the *mean* iterate over all m! orders (random shuffling).
+
+    Parameters
+    ----------
+    losses : sequence of sympy expressions or str
+        The mini-batch losses C_k; the full loss is their mean C.
+    shuffle : bool
+
+    Examples
+    --------
+    Smith, Dherin, Barrett & De (ICLR 2021): the mean iterate follows
+    C + (h/4m) Σ_k ‖∇C_k‖²:
+
+    >>> import sympy as sp, bea
+    >>> a, b = sp.symbols("a b")
+    >>> C1, C2 = (a - 1) ** 2 / 2 + a * b, (b + 1) ** 2 / 2 - a * b
+    >>> sgd = SGD([C1, C2], shuffle=True)
+    >>> got = bea.modified_loss((C1 + C2) / 2, [a, b], method=sgd)
+    >>> g2 = lambda C: sp.diff(C, a) ** 2 + sp.diff(C, b) ** 2
+    >>> h = sp.Symbol("h")
+    >>> diff = sp.expand(got - (C1 + C2) / 2 - h / 8 * (g2(C1) + g2(C2)))
+    >>> diff.free_symbols <= {h}      # equal up to a constant
+    True
+    """
+
+    losses: tuple = ()
+    shuffle: bool = True
+    name = "sgd"
+
+    def __post_init__(self):
+        from .parsing import parse_loss
+
+        losses = tuple(parse_loss(c) if isinstance(c, str) else sp.sympify(c) for c in self.losses)
+        if len(losses) < 1:
+            raise InputError("SGD needs at least one mini-batch loss")
+        if len(losses) > 5:
+            raise InputError("SGD derives over all orders of the batches: at most 5 batches")
+        object.__setattr__(self, "losses", losses)
+
+    def _epoch(self, params, h, order_of_batches):
+        theta = list(params)
+        for k in order_of_batches:
+            g = [sp.diff(self.losses[k], p) for p in params]
+            sub = dict(zip(params, theta, strict=True))
+            theta = [
+                t - h * gi.subs(sub, simultaneous=True) for t, gi in zip(theta, g, strict=True)
+            ]
+        return theta
+
+    def flow(self, loss, params, h, order):
+        """The modified flow of one epoch (fixed order) or of its mean over all orders.
+
+        ``loss`` must be the mean of the mini-batch losses (checked).
+        """
+        m = len(self.losses)
+        mean = sum(self.losses, sp.Integer(0)) / m
+        if sp.simplify(sp.sympify(loss) - mean) != 0:
+            raise InputError("the loss must be the mean of the SGD mini-batch losses")
+        for c in self.losses:
+            if c.free_symbols - set(params) - set(mean.free_symbols):
+                raise InputError("mini-batch losses use symbols the full loss does not")
+        H = sp.Dummy("H")  # one epoch is time H = m h
+        orders = list(itertools.permutations(range(m))) if self.shuffle else [tuple(range(m))]
+        maps = [self._epoch(params, H / m, o) for o in orders]
+        mean_map = sp.Matrix([sum(col) / len(maps) for col in zip(*maps, strict=True)])
+        epoch = modified_equation(mean_map, params, H, order)
+        flow = _rescale(epoch, [sp.Integer(m) ** j for j in range(order + 1)], self.name)
+        return _with_h(flow, H, h)
+
+
+#: Optimizers by name, with default (symbolic) hyper-parameters.
+OPTIMIZERS = {
+    "gd": GD(),
+    "proximal-point": ProximalPoint(),
+    "heavy-ball": HeavyBall(),
+    "nesterov": Nesterov(),
+}
+
+
+def _with_h(flow: ModifiedFlow, old: sp.Symbol, new: sp.Symbol) -> ModifiedFlow:
+    import dataclasses
+
+    return dataclasses.replace(flow, h=new) if flow.h == old else flow
