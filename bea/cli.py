@@ -17,7 +17,6 @@ from . import __version__
 from .derive import modified_flow
 from .errors import BeaError, NotAGradientError
 from .figure_set import FIGURES
-from .methods import METHODS
 from .models import MODELS
 from .optim import OPTIMIZERS
 
@@ -258,7 +257,17 @@ def _add_verify(sub) -> None:
         metavar="H",
         help="step sizes (default: 12 over a factor 16, chosen from the Hessian)",
     )
-    verify.add_argument("--method", default="gd", choices=sorted(METHODS), help="the optimizer")
+    verify.add_argument(
+        "--method",
+        default="gd",
+        choices=sorted(OPTIMIZERS),
+        help="the optimizer (momentum methods start on their invariant manifold; "
+        "proximal-point has no explicit step to run)",
+    )
+    verify.add_argument(
+        "--beta", default="beta", metavar="B", help="momentum of heavy-ball/nesterov (a number)"
+    )
+    verify.add_argument("--time", default="step", choices=["step"], help=argparse.SUPPRESS)
     verify.add_argument("--json", action="store_true", help="print JSON instead of a table")
     verify.add_argument("--plot", metavar="FILE", help="also save the error-vs-h figure here")
 
@@ -278,6 +287,9 @@ def _parse_values(items: Sequence[str]) -> dict[str, float]:
 
 def _verify(args: argparse.Namespace) -> str:
     from .verify import verify
+
+    if args.method in ("heavy-ball", "nesterov") and _hyper(args.beta).free_symbols:
+        raise BeaError(f"bea verify --method {args.method} needs a numeric --beta, e.g. 0.9")
 
     if args.model:
         model = MODELS[args.model](x=args.x, y=args.y)
@@ -300,7 +312,7 @@ def _verify(args: argparse.Namespace) -> str:
         steps=args.steps,
         horizon=args.horizon,
         values=values,
-        method=args.method,
+        method=_method(args),
     )
     if args.plot:
         from .plots.output import save_figure

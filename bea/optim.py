@@ -30,7 +30,7 @@ from .flow import ModifiedFlow
 from .methods import gradient_descent
 from .methods.base import StepMap
 from .relation import relation_modified_equation
-from .series import modified_equation
+from .series import _check_symbols, modified_equation
 
 __all__ = [
     "GD",
@@ -184,6 +184,22 @@ class HeavyBall(Optimizer):
 
     def _gradient_point(self, params, prev):
         return params
+
+    def step_map(self, loss, params, h):
+        """The two-step update θ_{n+1} = Ψ_h(θ_n, θ_{n−1}), with ``prev`` = θ_{n−1} symbols.
+
+        The symbols ``<param>__prev`` stand for the previous iterate.
+        """
+        prev = tuple(_shifted(params, "prev"))
+        at = self._gradient_point(params, prev)
+        g = [
+            e.subs(dict(zip(params, at, strict=True)), simultaneous=True)
+            for e in _grad(loss, params)
+        ]
+        new = [p + self.beta * (p - q) - h * gi for p, q, gi in zip(params, prev, g, strict=True)]
+        if self.time != "step":
+            raise InputError("numeric verification uses time='step'")
+        return StepMap(sp.Matrix(new), tuple(params), h, self.name, loss, prev)
 
     def flow(self, loss, params, h, order):
         """The modified flow of the iterates after the transient (relation route)."""
@@ -352,3 +368,83 @@ def _with_h(flow: ModifiedFlow, old: sp.Symbol, new: sp.Symbol) -> ModifiedFlow:
     import dataclasses
 
     return dataclasses.replace(flow, h=new) if flow.h == old else flow
+
+
+@dataclass(frozen=True)
+class Game:
+    """Two-player gradient descent: player 1 moves x on loss L₁ with learning rate h, player 2
+    moves y on L₂ with learning rate νh, either simultaneously or alternating (x first).
+
+    Games have no single loss, so they derive with :meth:`flow` rather than through
+    :func:`bea.modified_flow`. The modified field is in the time of player 1's steps.
+
+    Parameters
+    ----------
+    L1, L2 : sympy expressions or str
+        The players' losses (a zero-sum game has L₂ = −L₁).
+    x, y : sequences of sympy Symbol or str
+        The players' parameters.
+    ratio : number or sympy Symbol
+        ν = (player 2's learning rate) / (player 1's), > 0.
+    alternating : bool
+        Player 2 sees player 1's new x (alternating) or the old one (simultaneous).
+
+    Examples
+    --------
+    Rosca, Wu, Dherin & Barrett (ICML 2021): simultaneous GD on the bilinear game L₁ = xy = −L₂
+    drifts outwards; the drift is a gradient term pushing |x|, |y| up:
+
+    >>> import sympy as sp
+    >>> x, y = sp.symbols("x y")
+    >>> flow = Game(x * y, -x * y, [x], [y]).flow(order=1)
+    >>> flow.terms[0].T, flow.terms[1].T
+    (Matrix([[-y, x]]), Matrix([[x/2, y/2]]))
+    """
+
+    L1: object
+    L2: object
+    x: tuple
+    y: tuple
+    ratio: object = 1
+    alternating: bool = False
+
+    def __post_init__(self):
+        from .parsing import parse_loss
+
+        for name in ("L1", "L2"):
+            value = getattr(self, name)
+            object.__setattr__(
+                self, name, parse_loss(value) if isinstance(value, str) else sp.sympify(value)
+            )
+        x = _check_symbols(self.x, "x")
+        y = _check_symbols(self.y, "y")
+        if set(x) & set(y):
+            raise InputError("the two players' parameters must be different symbols")
+        object.__setattr__(self, "x", x)
+        object.__setattr__(self, "y", y)
+        object.__setattr__(self, "ratio", _number(self.ratio, "ratio", lo=0, hi=None, lo_open=True))
+
+    @property
+    def name(self) -> str:
+        """``"alternating-gd"`` or ``"simultaneous-gd"``."""
+        return "alternating-gd" if self.alternating else "simultaneous-gd"
+
+    def step_map(self, h: sp.Symbol | None = None) -> StepMap:
+        """One round of both players' updates, as a step map in (x, y)."""
+        h = sp.Symbol("h") if h is None else h
+        gx = [sp.diff(self.L1, v) for v in self.x]
+        x_new = [v - h * g for v, g in zip(self.x, gx, strict=True)]
+        sub = dict(zip(self.x, x_new, strict=True)) if self.alternating else {}
+        gy = [sp.diff(self.L2, v).subs(sub, simultaneous=True) for v in self.y]
+        y_new = [v - self.ratio * h * g for v, g in zip(self.y, gy, strict=True)]
+        return StepMap(sp.Matrix(x_new + y_new), self.x + self.y, h, self.name)
+
+    def flow(self, h: sp.Symbol | None = None, order: int = 1) -> ModifiedFlow:
+        """The modified flow of the game in (x, y), to ``order`` (Taylor route)."""
+        step = self.step_map(h)
+        if h is not None and h in (self.L1.free_symbols | self.L2.free_symbols):
+            raise InputError(f"the step size {h} cannot appear in the losses")
+        flow = modified_equation(step.step, step.state, step.h, order)
+        import dataclasses
+
+        return dataclasses.replace(flow, method=self.name)

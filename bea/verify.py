@@ -25,9 +25,9 @@ from .errors import BeaError, InputError
 from .flow import ModifiedFlow
 from .methods import METHODS
 from .methods.base import StepMap
-from .numeric.compile import compile_flow, compile_loss, compile_step
+from .numeric.compile import compile_expressions, compile_flow, compile_loss, compile_step
 from .numeric.fit import fit_slope
-from .numeric.iterate import iterate
+from .numeric.iterate import iterate, iterate_memory
 from .numeric.reference import integrate_flows
 from .series import _check_order
 
@@ -237,7 +237,14 @@ def verify_flow(
         raise InputError(f"starting points need {d} coordinates each, got shape {points.shape}")
     if not np.all(np.isfinite(points)):
         raise InputError("starting points must be finite")
-    phi = compile_step(step, values)
+    memory = step.prev is not None
+    if memory:
+        raw = compile_expressions(list(step.step), step.state + step.prev, step.h, values)
+
+        def phi2(Y, Yp, H):
+            return raw(np.concatenate([Y, Yp], axis=-1), H)
+    else:
+        phi = compile_step(step, values)
     field = compile_flow(flow, values, orders)
     if steps is None:
         if step.loss is None:
@@ -248,9 +255,20 @@ def verify_flow(
         hs = _snap(steps, horizon)
     counts = np.round(horizon / hs).astype(int)
 
-    one = iterate(phi, points, hs, 1)
-    many = iterate(phi, points, hs, counts)
-    if many.diverged.all():
+    shape = (len(orders), hs.size, *points.shape)
+    if memory:  # start on the invariant manifold of each order: θ₋₁ = φ^{(p)}_{−h}(θ₀)
+        start = np.broadcast_to(points, shape)
+        back = integrate_flows(lambda Y, H: -field(Y, H), points, hs, len(orders)).states
+        one_states, _ = iterate_memory(phi2, start, back, hs, np.ones_like(counts))
+        many_states, bad = iterate_memory(phi2, start, back, hs, counts)
+        diverged = bad.any(axis=0)
+    else:
+        one = iterate(phi, points, hs, 1)
+        many = iterate(phi, points, hs, counts)
+        one_states = np.broadcast_to(one.states, shape)
+        many_states = np.broadcast_to(many.states, shape)
+        diverged = many.diverged
+    if diverged.all():
         raise BeaError(
             "the optimizer diverged for every step size and starting point; use smaller step sizes"
         )
@@ -259,8 +277,8 @@ def verify_flow(
     scale = 1.0 + np.max(np.abs(points))
     local_errors, global_errors, lfit, gfit, lfloor, gfloor = {}, {}, {}, {}, {}, {}
     for slot, p in enumerate(orders):
-        le = np.linalg.norm(one.states - loc_ref.states[slot], axis=-1)
-        ge = np.linalg.norm(many.states - glob_ref.states[slot], axis=-1)
+        le = np.linalg.norm(one_states[slot] - loc_ref.states[slot], axis=-1)
+        ge = np.linalg.norm(many_states[slot] - glob_ref.states[slot], axis=-1)
         local_errors[p], global_errors[p] = le, ge
         lfloor[p] = np.max(loc_ref.error[slot], axis=1) + 8 * _EPS * scale
         gfloor[p] = np.max(glob_ref.error[slot], axis=1) + 8 * _EPS * scale * np.sqrt(counts)
@@ -277,7 +295,7 @@ def verify_flow(
         gfit,
         lfloor,
         gfloor,
-        many.diverged,
+        diverged,
         step.name,
     )
 
@@ -353,5 +371,12 @@ def verify(
     loss, params, h = prepare_loss(loss, params)
     orders = _check_orders(orders)
     flow = modified_flow(loss, params, order=orders[-1], method=method, h=h)
-    step = METHODS[method](loss, params, h)
+    from .optim import OPTIMIZERS, Optimizer
+
+    if isinstance(method, str) and method in OPTIMIZERS and method not in METHODS:
+        method = OPTIMIZERS[method]
+    if isinstance(method, Optimizer):
+        step = method.step_map(loss, params, h)
+    else:
+        step = METHODS[method](loss, params, h)
     return verify_flow(flow, step, point, orders, steps, horizon, values=values, n_steps=n_steps)

@@ -156,3 +156,103 @@ def test_method_names_and_symbolic_beta():
     assert beta in flow.terms[0].free_symbols
     with pytest.raises(bea.InputError, match="unknown method"):
         bea.modified_flow(E, [a, b], 1, method="adamw")
+
+
+def test_games_simultaneous_is_explicit_euler_and_alternating_adds_the_coupling_term():
+    from bea.optim import Game
+
+    x1, x2, y1 = sp.symbols("x1 x2 y1")
+    nu = sp.Symbol("nu", positive=True)
+    L1 = x1**2 * y1 + x2 * y1 - x1 * x2**2 / 2
+    L2 = -L1 + y1**4 / 4
+    X = sp.Matrix([x1, x2, y1])
+    g1 = [sp.diff(L1, v) for v in (x1, x2)]
+    g2 = [sp.diff(L2, y1)]
+    f0 = sp.Matrix([-g1[0], -g1[1], -nu * g2[0]])
+    half = -(f0.jacobian(X) * f0) / 2
+    sim = Game(L1, L2, [x1, x2], [y1], nu).flow(order=1)
+    assert (sim.terms[0] - f0).applyfunc(sp.expand) == sp.zeros(3, 1)
+    assert (sim.terms[1] - half).applyfunc(sp.expand) == sp.zeros(3, 1)
+    alt = Game(L1, L2, [x1, x2], [y1], nu, alternating=True).flow(order=1)
+    # by hand: y' = y − νh g2(x − h g1, y) adds ν (∂_x g2 · g1) h² to the step, so to f_1
+    coupling = nu * sum(sp.diff(g2[0], v) * gv for v, gv in zip((x1, x2), g1, strict=True))
+    expected = half + sp.Matrix([0, 0, coupling])
+    assert (alt.terms[1] - expected).applyfunc(sp.expand) == sp.zeros(3, 1)
+
+
+def test_bilinear_game_rosca_et_al_simultaneous_diverges_alternating_preserves_area():
+    from bea.optim import Game
+
+    x, y = sp.symbols("x y")
+    sim = Game(x * y, -x * y, [x], [y]).flow(order=1)
+    alt = Game(x * y, -x * y, [x], [y], alternating=True).flow(order=1)
+    X = sp.Matrix([x, y])
+    assert sim.terms[1].jacobian(X).trace() == 1  # divergence h: outward spiral
+    assert alt.terms[1].jacobian(X).trace() == 0  # divergence-free at first order
+
+
+def test_game_bad_inputs():
+    from bea.optim import Game
+
+    x, y = sp.symbols("x y")
+    with pytest.raises(bea.InputError, match="ratio must lie"):
+        Game(x * y, -x * y, [x], [y], ratio=0)
+    with pytest.raises(bea.InputError, match="different symbols"):
+        Game(x * y, -x * y, [x], [x])
+
+
+@pytest.mark.parametrize(
+    "method", [HeavyBall(0.5), Nesterov(0.3), WeightDecay(GD(), 0.1)], ids=lambda m: m.name
+)
+def test_bea_verify_measures_p_plus_1_for_each_optimizer(method):
+    v = bea.verify(
+        "(a*b - 0.6)**2/2", ["a", "b"], [[1.5, 0.8], [0.5, 2.0]], orders=(0, 1, 2), method=method
+    )
+    assert [v.global_slopes[p] for p in (0, 1, 2)] == pytest.approx([1, 2, 3], abs=0.12)
+    assert [v.local_slopes[p] for p in (0, 1, 2)] == pytest.approx([2, 3, 4], abs=0.12)
+
+
+def test_bea_verify_momentum_from_the_shell(capsys):
+    from bea.cli import main
+
+    args = [
+        "verify",
+        "--loss",
+        "(a*b - 0.6)**2/2",
+        "--params",
+        "a",
+        "b",
+        "--point",
+        "1.5",
+        "0.8",
+        "--method",
+        "heavy-ball",
+        "--orders",
+        "0",
+        "1",
+        "--json",
+    ]
+    assert main([*args, "--beta", "0.5"]) == 0
+    import json
+
+    slopes = json.loads(capsys.readouterr().out)["global_slopes"]
+    assert slopes["1"] == pytest.approx(2, abs=0.12)
+    assert main(args) == 2
+    assert "needs a numeric --beta" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "verify",
+                "--loss",
+                "a**2",
+                "--params",
+                "a",
+                "--point",
+                "1",
+                "--method",
+                "proximal-point",
+            ]
+        )
+        == 2
+    )
+    assert "no explicit one-step map" in capsys.readouterr().err

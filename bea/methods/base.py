@@ -25,6 +25,9 @@ class StepMap:
         The method's registry name.
     loss : sympy expression or None
         The loss whose gradient flow is the h → 0 limit, when there is one.
+    prev : tuple of sympy Symbol or None
+        For a method with memory (momentum): the symbols of the previous iterate θ_{n−1} that
+        ``step`` also uses; ``None`` for a one-step map.
 
     Examples
     --------
@@ -40,3 +43,4 @@ class StepMap:
     h: sp.Symbol
     name: str
     loss: sp.Expr | None = None
+    prev: tuple[sp.Symbol, ...] | None = None

@@ -2,7 +2,7 @@
 
 from .compile import compile_expressions, compile_flow, compile_loss, compile_step
 from .fit import SlopeFit, fit_slope
-from .iterate import IterationResult, iterate
+from .iterate import IterationResult, iterate, iterate_memory
 from .reference import integrate_flows
 
 __all__ = [
@@ -15,4 +15,5 @@ __all__ = [
     "fit_slope",
     "integrate_flows",
     "iterate",
+    "iterate_memory",
 ]

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["IterationResult", "iterate"]
+__all__ = ["IterationResult", "iterate", "iterate_memory"]
 
 
 @dataclass(frozen=True)
@@ -163,3 +163,65 @@ def iterate(
     diverged = diverged_at >= 0
     out[diverged] = np.nan
     return IterationResult(out, diverged, diverged_at, steps, n_steps, traj)
+
+
+def iterate_memory(
+    step: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+    y0: np.ndarray,
+    y_prev: np.ndarray,
+    steps: np.ndarray,
+    n_steps: np.ndarray,
+    *,
+    blowup: float = 1e8,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Iterate a two-step method θ_{n+1} = Ψ_h(θ_n, θ_{n−1}) for many runs at once.
+
+    Parameters
+    ----------
+    step : callable
+        ``step(Y, Yprev, h)`` on arrays of shape (..., n_h, n_points, d), ``h`` of shape (n_h, 1).
+    y0, y_prev : numpy.ndarray, shape (..., n_h, n_points, d)
+        θ₀ and θ₋₁ for every run.
+    steps : numpy.ndarray, shape (n_h,)
+    n_steps : numpy.ndarray of int, shape (n_h,)
+        Steps to take at each step size.
+    blowup : float
+        Runs exceeding ``blowup * (1 + max |y0|)`` count as diverged.
+
+    Returns
+    -------
+    (states, diverged)
+        End states (NaN where diverged) and the diverged mask, shape (..., n_h, n_points).
+
+    Examples
+    --------
+    Heavy ball with β = 0 is gradient descent; on t²/2 it is t ← (1 − h)t:
+
+    >>> import numpy as np
+    >>> psi = lambda Y, P, h: Y - h[..., None] * Y
+    >>> y0 = np.ones((2, 1, 1))
+    >>> out, bad = iterate_memory(psi, y0, y0, np.array([0.5, 0.1]), np.array([3, 2]))
+    >>> out[:, 0, 0].tolist(), bad.any()
+    ([0.125, 0.81], np.False_)
+    """
+    steps = np.asarray(steps, dtype=float)
+    n_steps = np.asarray(n_steps, dtype=int)
+    if np.any(steps <= 0) or np.any(n_steps < 0):
+        raise InputError("step sizes must be > 0 and numbers of steps >= 0")
+    Y, P = np.array(y0, dtype=float), np.array(y_prev, dtype=float)
+    H = steps[:, None]
+    bound = blowup * (1.0 + np.nanmax(np.abs(Y)))
+    out = Y.copy()
+    bad = np.zeros(Y.shape[:-1], dtype=bool)
+    for n in range(1, int(n_steps.max(initial=0)) + 1):
+        with np.errstate(all="ignore"):
+            new = step(Y, P, H)
+        active = (n <= n_steps)[:, None]  # (n_h, 1) broadcasts over leading axes and points
+        moving = active & ~bad
+        bad |= active & (~np.all(np.isfinite(new), axis=-1) | (np.max(np.abs(new), -1) > bound))
+        moving &= ~bad
+        Y, P = np.where(moving[..., None], new, Y), np.where(moving[..., None], Y, P)
+        done = (n_steps == n)[:, None] & np.ones(Y.shape[:-1], dtype=bool)
+        out = np.where(done[..., None], Y, out)
+    out[bad] = np.nan
+    return out, bad
