@@ -355,12 +355,129 @@ class SGD(Optimizer):
         return _with_h(flow, H, h)
 
 
+@dataclass(frozen=True)
+class Adam(Optimizer):
+    """Adam with ε inside the square root, after the bias corrections have died out:
+
+        m' = β₁m + (1 − β₁)∇E(θ),  v' = β₂v + (1 − β₂)∇E(θ)²,  θ' = θ − h m'/√(v' + ε).
+
+    The moments are fast variables slaved to the gradient (m = ∇E + O(h), v = ∇E² + O(h)); the
+    relation route solves for them with the flow. The modified field is a *preconditioned*
+    gradient, −P∇E + O(h) with P = diag(1/√(∇E² + ε)), not a gradient field: use
+    :meth:`preconditioner` and :func:`preconditioned_loss`.
+
+    Parameters
+    ----------
+    beta1, beta2 : number or sympy Symbol
+        In [0, 1); ``beta1 = 0`` is RMSProp.
+    eps : number or sympy Symbol
+        > 0.
+
+    Examples
+    --------
+    >>> import sympy as sp, bea
+    >>> t = sp.Symbol("t")
+    >>> flow = bea.modified_flow(t**2 / 2, [t], 0, method=Adam(0.9, 0.999, 1e-8))
+    >>> flow.terms[0]
+    Matrix([[-t/sqrt(t**2 + 1/100000000)]])
+    """
+
+    beta1: object = sp.Symbol("beta1")
+    beta2: object = sp.Symbol("beta2")
+    eps: object = sp.Symbol("epsilon", positive=True)
+    name = "adam"  # RMSProp when beta1 = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "beta1", _number(self.beta1, "beta1", lo=0, hi=1))
+        object.__setattr__(self, "beta2", _number(self.beta2, "beta2", lo=0, hi=1))
+        object.__setattr__(self, "eps", _number(self.eps, "eps", lo=0, hi=None, lo_open=True))
+
+    def preconditioner(self, loss, params) -> sp.Matrix:
+        """P = diag(1/√(∂ᵢE² + ε)), the order-0 preconditioner."""
+        return sp.diag(*[1 / sp.sqrt(g**2 + self.eps) for g in _grad(loss, params)])
+
+    def flow(self, loss, params, h, order):
+        """The modified flow after the transient (relation route with slaved moments)."""
+        nxt = _shifted(params, "next")
+        m0, m1 = _shifted(params, "m"), _shifted(params, "m_next")
+        v0, v1 = _shifted(params, "v"), _shifted(params, "v_next")
+        g = _grad(loss, params)
+        rel = [
+            n - p + h * a / sp.sqrt(b + self.eps)
+            for n, p, a, b in zip(nxt, params, m1, v1, strict=True)
+        ]
+        rel += [
+            a1 - self.beta1 * a0 - (1 - self.beta1) * gi
+            for a1, a0, gi in zip(m1, m0, g, strict=True)
+        ]
+        rel += [
+            b1 - self.beta2 * b0 - (1 - self.beta2) * gi**2
+            for b1, b0, gi in zip(v1, v0, g, strict=True)
+        ]
+        return relation_modified_equation(
+            rel, params, {1: nxt}, h, order, fast={0: m0 + v0, 1: m1 + v1}, method=self.name
+        )
+
+
+_RHO, _EPS = sp.Symbol("rho"), sp.Symbol("epsilon", positive=True)
+
+
+def RMSProp(rho=_RHO, eps=_EPS) -> Adam:  # noqa: N802
+    """RMSProp: Adam with β₁ = 0 and β₂ = ρ.
+
+    Examples
+    --------
+    >>> RMSProp(0.9, 1e-8).beta1
+    0
+    """
+    return Adam(0, rho, eps)
+
+
+def preconditioned_loss(flow: ModifiedFlow, P: sp.Matrix, order: int | None = None) -> sp.Expr:
+    """The loss Ẽ with Σ_{j ≤ order} h^j f_j = −P∇Ẽ, if P⁻¹f_j is a gradient for each j.
+
+    Raises
+    ------
+    NotAGradientError
+        At the first j whose P⁻¹f_j is not a gradient field.
+
+    Examples
+    --------
+    >>> import sympy as sp, bea
+    >>> t = sp.Symbol("t")
+    >>> opt = Adam(sp.Rational(9, 10), sp.Rational(99, 100), 1)
+    >>> flow = bea.modified_flow(t**2 / 2, [t], 0, method=opt)
+    >>> preconditioned_loss(flow, opt.preconditioner(t**2 / 2, [t]))
+    t**2/2
+    """
+    from .errors import NotAGradientError
+
+    order = flow.order if order is None else order
+    Pinv = P.inv()
+    X = sp.Matrix(flow.state)
+    total = sp.Integer(0)
+    for j in range(order + 1):
+        q = (Pinv * flow.terms[j]).applyfunc(sp.simplify)
+        J = q.jacobian(X)
+        A = ((J - J.T) / 2).applyfunc(sp.simplify)
+        if A != sp.zeros(*A.shape):
+            raise NotAGradientError(j, A)
+        V = sp.Integer(0)
+        for k, x in enumerate(flow.state):  # integrate -q one variable at a time
+            rest = sp.simplify(-q[k] - sp.diff(V, x))
+            V += sp.integrate(rest, x)
+        total += flow.h**j * sp.simplify(V)
+    return total
+
+
 #: Optimizers by name, with default (symbolic) hyper-parameters.
 OPTIMIZERS = {
     "gd": GD(),
     "proximal-point": ProximalPoint(),
     "heavy-ball": HeavyBall(),
     "nesterov": Nesterov(),
+    "rmsprop": RMSProp(),
+    "adam": Adam(),
 }
 
 

@@ -51,6 +51,7 @@ def relation_modified_equation(
     h: sp.Symbol,
     order: int,
     *,
+    fast: Mapping[int, Sequence[sp.Symbol]] | None = None,
     method: str = "relation",
 ) -> ModifiedFlow:
     """Modified field of a method given by a relation between iterates (see the module docstring).
@@ -58,7 +59,8 @@ def relation_modified_equation(
     Parameters
     ----------
     relation : sequence of sympy expressions
-        R = 0, one component per state variable, in ``state`` (θ_n), the shifted iterates and h.
+        R = 0: first one component per state variable, then (with ``fast``) one per fast
+        variable; in ``state`` (θ_n), the shifted iterates, the fast variables and h.
     state : sequence of sympy Symbol
         θ_n.
     shifted : mapping int → sequence of sympy Symbol
@@ -67,6 +69,9 @@ def relation_modified_equation(
         The step size.
     order : int
         Highest power of h kept.
+    fast : mapping int → sequence of sympy Symbol, optional
+        Fast variables w (moment estimates): for each shift s (0 included) the symbols of w_{n+s}.
+        They are slaved to the slow ones, w_n = W₀(θ_n) + h W₁(θ_n) + …, and solved with them.
     method : str
         Name recorded in the result.
 
@@ -82,82 +87,118 @@ def relation_modified_equation(
     >>> flow = relation_modified_equation([t1 - t + h * t1], [t], {1: [t1]}, h, 2)
     >>> flow.vector_field()
     Matrix([[-h**2*t/3 + h*t/2 - t]])
+
+    RMSProp on E = t²/2 with ε inside the root: the moment v is slaved, v = t² + O(h):
+
+    >>> v0, v1, rho, eps = sp.symbols("v0 v1 rho epsilon", positive=True)
+    >>> rel = [t1 - t + h * t / sp.sqrt(v1 + eps), v1 - rho * v0 - (1 - rho) * t**2]
+    >>> flow = relation_modified_equation(rel, [t], {1: [t1]}, h, 0, fast={0: [v0], 1: [v1]})
+    >>> flow.terms[0]
+    Matrix([[-t/sqrt(epsilon + t**2)]])
     """
     order = _check_order(order)
     state = _check_symbols(state, "state")
     d = len(state)
+    fast = {} if fast is None else fast
     R = [sp.sympify(r) for r in relation]
-    if len(R) != d:
-        raise InputError(f"the relation needs {d} components (one per state variable)")
     shifts = {}
     for s, syms in shifted.items():
         syms = _check_symbols(syms, f"shift {s}")
         if s == 0 or len(syms) != d:
             raise InputError(f"shift {s} must be non-zero with {d} symbols")
         shifts[int(s)] = syms
-    variables = [v for s in sorted(shifts) for v in shifts[s]] + [h]
+    fasts = {int(s): _check_symbols(syms, f"fast shift {s}") for s, syms in fast.items()}
+    e = len(next(iter(fasts.values()))) if fasts else 0
+    if any(len(v) != e for v in fasts.values()):
+        raise InputError("every fast shift needs the same number of symbols")
+    if len(R) != d + e:
+        raise InputError(f"the relation needs {d + e} components (state, then fast variables)")
+    slow_vars = [v for s in sorted(shifts) for v in shifts[s]]
+    fast_vars = [v for s in sorted(fasts) for v in fasts[s]]
+    variables = slow_vars + fast_vars + [h]
     if len(set(variables) | set(state)) != len(variables) + d:
         raise InputError("the shifted iterates, the state and h must be different symbols")
+    # W₀ from the fast relations at h = 0, every iterate equal to θ
     base = {v: state[i] for s in shifts for i, v in enumerate(shifts[s])}
     base[h] = sp.Integer(0)
-    if any(sp.simplify(r.xreplace(base)) != 0 for r in R):
+    W: list[sp.Matrix] = []
+    if e:
+        w0 = sp.symbols(f"w0_0:{e}", cls=sp.Dummy)
+        at0 = {**base, **{v: w0[i] for s in fasts for i, v in enumerate(fasts[s])}}
+        sols = sp.solve([r.xreplace(at0) for r in R[d:]], w0, dict=True)
+        if len(sols) != 1:
+            raise InputError("the fast relations must fix the fast variables at h = 0 uniquely")
+        W.append(sp.Matrix([sp.simplify(sols[0][w]) for w in w0]))
+        for s in fasts:
+            for i, v in enumerate(fasts[s]):
+                base[v] = W[0][i]
+    if any(sp.simplify(r.xreplace(base)) != 0 for r in R[:d]):
         raise InputError("the relation must hold at h = 0 with every iterate equal to θ_n")
     M = sp.Matrix(
-        d,
-        d,
-        lambda r, c: sum(s * sp.diff(R[r], shifts[s][c]) for s in shifts).xreplace(base),
-    )
-    M = M.applyfunc(sp.simplify)
+        d, d, lambda r, c: sum(s * sp.diff(R[r], shifts[s][c]) for s in shifts).xreplace(base)
+    ).applyfunc(sp.simplify)
     if M.det() == 0:
         raise InputError("the relation does not determine the modified field (M is singular)")
     Minv = M.inv()
+    if e:
+        if any(
+            sp.simplify(sp.diff(R[r], v).xreplace(base)) != 0 for r in range(d) for v in fast_vars
+        ):
+            raise InputError("the state relation may use the fast variables only with a factor h")
+        N = sp.Matrix(
+            e, e, lambda r, c: sum(sp.diff(R[d + r], fasts[s][c]) for s in fasts).xreplace(base)
+        ).applyfunc(sp.simplify)
+        if N.det() == 0:
+            raise InputError("the fast relations do not determine the fast variables")
+        Ninv = N.inv()
 
     derivs: dict[tuple, sp.Expr] = {}
 
     def D(r: int, idx: tuple) -> sp.Expr:  # ∂R_r/∂z_idx at the base point (Schwarz: sorted idx)
         key = (r, idx)
         if key not in derivs:
-            e = R[r]
+            ex = R[r]
             for i in idx:
-                e = sp.diff(e, variables[i])
-            derivs[key] = sp.expand(e.xreplace(base))
+                ex = sp.diff(ex, variables[i])
+            derivs[key] = sp.expand(ex.xreplace(base))
         return derivs[key]
 
-    F: list[sp.Matrix] = []
-    C: dict[tuple[int, int], sp.Matrix] = {}
-    X = sp.Matrix(state)
-    for m in range(1, order + 2):
-        trial = [*F, sp.zeros(d, 1)]  # F_{m-1} = 0: K_m is the rest
-        # Lie-series coefficients C[j][k] of L_F^j θ for j + k <= m (C[1][k] = F_k)
-        for k in range(m):
-            C[(1, k)] = trial[k]
-        for j in range(2, m + 1):
-            for k in range(0, m - j + 1):
-                acc = sp.zeros(d, 1)
-                for a in range(k + 1):
-                    acc += C[(j - 1, a)].jacobian(X) * trial[k - a]
-                C[(j, k)] = acc.applyfunc(sp.expand)
-        # displacement of each variable: δ_{v, k} for k = 1..m
+    def along(u_coeffs: list[sp.Expr], Fs: list[sp.Matrix], s: int, m: int) -> sp.Expr:
+        """[h^m] of u(φ_{sh}(θ)) for u = Σ_k h^k u_k (Lie series along F = Σ h^i F_i)."""
+        total = sp.Integer(0)
+        for k, uk in enumerate(u_coeffs[: m + 1]):
+            rest = m - k
+            A = {(0, 0): uk}
+            for j in range(1, rest + 1):
+                for i in range(0, rest - j + 1):
+                    acc = sp.Integer(0)
+                    for a in range(i + 1):
+                        b = i - a
+                        if (j - 1, a) in A and b < len(Fs):
+                            grad = [sp.diff(A[(j - 1, a)], x) for x in state]
+                            acc += sum(g * f for g, f in zip(grad, Fs[b], strict=True))
+                    A[(j, i)] = sp.expand(acc)
+            for j in range(0, rest + 1):
+                if (j, rest - j) in A and (j > 0 or rest == 0):
+                    total += sp.Rational(s) ** j / math.factorial(j) * A[(j, rest - j)]
+        return sp.expand(total)
+
+    def coefficient(rows: range, m: int, Fs, Ws) -> list[sp.Expr]:
+        """[h^m] of the relation rows, with the current F and W (missing ones count as 0)."""
         delta: dict[int, dict[int, sp.Expr]] = {}
         col = 0
         for s in sorted(shifts):
             for i in range(d):
-                delta[col] = {
-                    k: sp.expand(
-                        sum(
-                            (
-                                sp.Rational(s) ** j / math.factorial(j) * C[(j, k - j)][i]
-                                for j in range(1, k + 1)
-                            ),
-                            sp.Integer(0),
-                        )
-                    )
-                    for k in range(1, m + 1)
-                }
+                delta[col] = {k: along([state[i]], Fs, s, k) for k in range(1, m + 1)}
+                col += 1
+        for s in sorted(fasts):
+            for i in range(e):
+                comps = [w[i] for w in Ws]
+                delta[col] = {k: along(comps, Fs, s, k) for k in range(1, m + 1)}
                 col += 1
         delta[col] = {1: sp.Integer(1)}  # h itself
-        K = []
-        for r in range(d):
+        out = []
+        for r in rows:
             total = sp.Integer(0)
             for n in range(1, m + 1):
                 for ks in _compositions(m, n):
@@ -174,25 +215,33 @@ def relation_modified_equation(
                         dv = D(r, tuple(sorted(vs)))
                         if dv != 0:
                             total += dv * term / math.factorial(n)
-            K.append(sp.expand(total))
-        F.append((-Minv * sp.Matrix(K)).applyfunc(lambda e: sp.factor_terms(sp.expand(e))))
-    F = F[: order + 1]
+            out.append(sp.expand(total))
+        return out
+
+    F: list[sp.Matrix] = []
+    for m in range(order + 1):
+        K = coefficient(range(d), m + 1, F, W)  # F_m absent: K is the rest
+        F.append((-Minv * sp.Matrix(K)).applyfunc(lambda ex: sp.factor_terms(sp.expand(ex))))
+        if e and m < order:
+            Kw = coefficient(range(d, d + e), m + 1, F, W)  # W_{m+1} absent
+            W.append((-Ninv * sp.Matrix(Kw)).applyfunc(sp.expand))
     exprs = _common_denominator(F, state)
-    ring = DiffRing([e for f in exprs for e in f], state)
-    ring_terms = [[ring.to_ring(e) for e in f] for f in exprs]
+    ring = DiffRing([ex for f in exprs for ex in f], state)
+    ring_terms = [[ring.to_ring(ex) for ex in f] for f in exprs]
     return ModifiedFlow._from_ring(ring, ring_terms, state=state, h=h, method=method)
 
 
 def _common_denominator(F, state) -> list[list[sp.Expr]]:
     """Write every component as N/D with one denominator D free of the state (e.g. a power of
-    1 − β), so that the ring holds the single constant atom 1/D and stays canonical."""
+    1 − β), so that the ring holds the single constant atom 1/D and stays canonical. Terms with a
+    state-dependent denominator (adaptive methods) are only expanded."""
     parts = []
     for f in F:
         row = []
         for e in f:
             num, den = sp.fraction(sp.cancel(sp.together(sp.expand(e))))
-            if den.free_symbols & set(state):
-                raise InputError(f"a modified-field term has a state-dependent denominator: {den}")
+            if den.free_symbols & set(state):  # non-polynomial terms: the ring's atoms handle it
+                return [[sp.expand(x) for x in f] for f in F]
             row.append((num, den))
         parts.append(row)
     D = sp.Integer(1)

@@ -256,3 +256,65 @@ def test_bea_verify_momentum_from_the_shell(capsys):
         == 2
     )
     assert "no explicit one-step map" in capsys.readouterr().err
+
+
+def _adam_first_order_by_hand(E, params, b1, b2, eps):
+    """F0 = −g/√X, F1 = −½F0′F0 + β₁/(1−β₁) HF0/√X − β₂/(1−β₂) g² HF0/X^{3/2}, X = g² + ε
+    (slaved moments m = g − hβ₁/(1−β₁)HF0, v = g² − hβ₂/(1−β₂)·2g·HF0; expanded by hand)."""
+    X = sp.Matrix(params)
+    g = sp.Matrix([sp.diff(E, v) for v in params])
+    Xv = g.applyfunc(lambda x: x**2 + eps)
+    F0 = sp.Matrix([-g[i] / sp.sqrt(Xv[i]) for i in range(len(params))])
+    HF0 = g.jacobian(X) * F0
+    F1 = -F0.jacobian(X) * F0 / 2 + sp.Matrix(
+        [
+            b1 / (1 - b1) * HF0[i] / sp.sqrt(Xv[i])
+            - b2 / (1 - b2) * g[i] ** 2 * HF0[i] / Xv[i] ** sp.Rational(3, 2)
+            for i in range(len(params))
+        ]
+    )
+    return F0, F1
+
+
+@pytest.mark.parametrize(
+    ("b1", "b2"),
+    [(sp.Rational(9, 10), sp.Rational(99, 100)), (0, sp.Rational(9, 10))],
+    ids=["adam", "rmsprop"],
+)
+def test_adam_and_rmsprop_first_order_match_the_hand_derivation(b1, b2):
+    from bea.optim import Adam
+
+    eps = sp.Rational(1, 10)
+    E1 = (a * b - sp.Rational(3, 5)) ** 2 / 2
+    flow = bea.modified_flow(E1, [a, b], 1, method=Adam(b1, b2, eps))
+    F0, F1 = _adam_first_order_by_hand(E1, [a, b], b1, b2, eps)
+    for pt in ({a: sp.Rational(3, 2), b: sp.Rational(-1, 3)}, {a: sp.Rational(1, 5), b: 2}):
+        for j, F in enumerate((F0, F1)):
+            assert all(abs(sp.N((flow.terms[j][i] - F[i]).subs(pt), 40)) < 1e-30 for i in range(2))
+    assert not flow.is_gradient(0)  # a preconditioned gradient, not a gradient
+
+
+def test_adam_is_a_preconditioned_gradient_and_cattaneo_sign_of_the_one_norm_term():
+    from bea.optim import Adam, preconditioned_loss
+
+    t = sp.Symbol("t")
+    eps = sp.Symbol("epsilon", positive=True)
+    b1, b2 = sp.Rational(9, 10), sp.Rational(999, 1000)
+    opt = Adam(b1, b2, eps)
+    E1 = t**4 / 4 + t**2 / 2
+    flow = bea.modified_flow(E1, [t], 1, method=opt)
+    loss = preconditioned_loss(flow, opt.preconditioner(E1, [t]))
+    assert sp.simplify(loss.subs(h, 0) - E1) == 0
+    # as ε → 0 the h-term is h(β₁/(1−β₁) − β₂/(1−β₂)) |E′| (+ const): with β₁ < β₂ it is negative,
+    # so Adam hinders the reduction of the gradient's one-norm (Cattaneo, Klusowski & Shigida)
+    V1 = sp.limit(sp.diff(loss, h), eps, 0, "+")
+    coeff = b1 / (1 - b1) - b2 / (1 - b2)
+    g = sp.diff(E1, t)
+    assert (
+        sp.simplify(
+            sp.diff(V1, t).subs(t, sp.Rational(1, 2))
+            - coeff * sp.diff(g, t).subs(t, sp.Rational(1, 2))
+        )
+        == 0
+    )
+    assert coeff < 0
