@@ -262,7 +262,7 @@ def _add_verify(sub) -> None:
         default="gd",
         choices=sorted(OPTIMIZERS),
         help="the optimizer (momentum methods start on their invariant manifold; "
-        "proximal-point has no explicit step to run)",
+        "proximal-point steps are solved by Newton's method; adam/rmsprop cannot run yet)",
     )
     verify.add_argument(
         "--beta", default="beta", metavar="B", help="momentum of heavy-ball/nesterov (a number)"

@@ -97,6 +97,14 @@ class Optimizer:
         """The explicit one-step map, for numeric verification."""
         raise InputError(f"{self.name} has no explicit one-step map (implicit or with memory)")
 
+    def verification(self, loss, params, h, order) -> tuple[ModifiedFlow, StepMap]:
+        """The (modified flow, step map) pair that :func:`bea.verify` compares."""
+        step = self.step_map(loss, params, h)
+        import dataclasses
+
+        flow = dataclasses.replace(self.flow(loss, params, h, order), method=self.name, loss=loss)
+        return flow, step
+
 
 @dataclass(frozen=True)
 class GD(Optimizer):
@@ -136,6 +144,16 @@ class ProximalPoint(Optimizer):
     """
 
     name = "proximal-point"
+
+    def step_map(self, loss, params, h):
+        """The implicit step as a residual G(θ, θ') = θ' − θ + h∇E(θ') (``implicit`` = θ')."""
+        nxt = tuple(_shifted(params, "next"))
+        g = [
+            e.subs(dict(zip(params, nxt, strict=True)), simultaneous=True)
+            for e in _grad(loss, params)
+        ]
+        rel = [n - p + h * gi for n, p, gi in zip(nxt, params, g, strict=True)]
+        return StepMap(sp.Matrix(rel), tuple(params), h, self.name, loss, implicit=nxt)
 
     def flow(self, loss, params, h, order):
         """The modified flow (relation route)."""
@@ -347,12 +365,33 @@ class SGD(Optimizer):
             if c.free_symbols - set(params) - set(mean.free_symbols):
                 raise InputError("mini-batch losses use symbols the full loss does not")
         H = sp.Dummy("H")  # one epoch is time H = m h
+        epoch = self._epoch_flow(loss, params, H, order)
+        flow = _rescale(epoch, [sp.Integer(m) ** j for j in range(order + 1)], self.name)
+        return _with_h(flow, H, h)
+
+    def _epoch_flow(self, loss, params, H, order):
+        m = len(self.losses)
         orders = list(itertools.permutations(range(m))) if self.shuffle else [tuple(range(m))]
         maps = [self._epoch(params, H / m, o) for o in orders]
         mean_map = sp.Matrix([sum(col) / len(maps) for col in zip(*maps, strict=True)])
-        epoch = modified_equation(mean_map, params, H, order)
-        flow = _rescale(epoch, [sp.Integer(m) ** j for j in range(order + 1)], self.name)
-        return _with_h(flow, H, h)
+        return modified_equation(mean_map, params, H, order)
+
+    def step_map(self, loss, params, h):
+        """One epoch in a fixed order as a step map, where ``h`` is the epoch's time m·(learning
+        rate); shuffled SGD has no single map (its result is a mean over orders)."""
+        if self.shuffle:
+            raise InputError("shuffled SGD is a mean over orders: verify SGD(..., shuffle=False)")
+        m = len(self.losses)
+        epoch = self._epoch(params, h / m, tuple(range(m)))
+        return StepMap(sp.Matrix(epoch), tuple(params), h, self.name, loss)
+
+    def verification(self, loss, params, h, order):
+        """(flow, step map) in epoch time, for :func:`bea.verify`."""
+        step = self.step_map(loss, params, h)
+        flow = self._epoch_flow(loss, params, h, order)
+        import dataclasses
+
+        return dataclasses.replace(flow, method=self.name, loss=loss), step
 
 
 @dataclass(frozen=True)

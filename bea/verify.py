@@ -27,7 +27,7 @@ from .methods import METHODS
 from .methods.base import StepMap
 from .numeric.compile import compile_expressions, compile_flow, compile_loss, compile_step
 from .numeric.fit import fit_slope
-from .numeric.iterate import iterate, iterate_memory
+from .numeric.iterate import iterate, iterate_memory, newton_step
 from .numeric.reference import integrate_flows
 from .series import _check_order
 
@@ -243,6 +243,8 @@ def verify_flow(
 
         def phi2(Y, Yp, H):
             return raw(np.concatenate([Y, Yp], axis=-1), H)
+    elif step.implicit is not None:
+        phi = _implicit_step(step, values)
     else:
         phi = compile_step(step, values)
     field = compile_flow(flow, values, orders)
@@ -298,6 +300,27 @@ def verify_flow(
         diverged,
         step.name,
     )
+
+
+def _implicit_step(step: StepMap, values):
+    """Newton's method on the residual G(θ, θ') of an implicit step, from an explicit guess."""
+    state, new = step.state, step.implicit
+    G = compile_expressions(list(step.step), state + new, step.h, values)
+    jac = [sp.diff(g, v) for g in step.step for v in new]
+    J = compile_expressions(jac, state + new, step.h, values)
+    d = len(state)
+    # explicit guess: one Newton step from θ' = θ
+    ident = dict(zip(new, state, strict=True))
+    guess_exprs = [e.xreplace(ident) for e in step.step]
+    g0 = compile_expressions(guess_exprs, state, step.h, values)
+    j0 = compile_expressions([e.xreplace(ident) for e in jac], state, step.h, values)
+
+    def guess(Y, h):
+        return (
+            Y - np.linalg.solve(j0(Y, h).reshape(*Y.shape[:-1], d, d), g0(Y, h)[..., None])[..., 0]
+        )
+
+    return newton_step(G, lambda Z, h: J(Z, h).reshape(*Z.shape[:-1], d, d), guess)
 
 
 def _check_orders(orders: Sequence[int]) -> tuple[int, ...]:
@@ -370,13 +393,13 @@ def verify(
     """
     loss, params, h = prepare_loss(loss, params)
     orders = _check_orders(orders)
-    flow = modified_flow(loss, params, order=orders[-1], method=method, h=h)
     from .optim import OPTIMIZERS, Optimizer
 
     if isinstance(method, str) and method in OPTIMIZERS and method not in METHODS:
         method = OPTIMIZERS[method]
     if isinstance(method, Optimizer):
-        step = method.step_map(loss, params, h)
+        flow, step = method.verification(loss, params, h, orders[-1])
     else:
+        flow = modified_flow(loss, params, order=orders[-1], method=method, h=h)
         step = METHODS[method](loss, params, h)
     return verify_flow(flow, step, point, orders, steps, horizon, values=values, n_steps=n_steps)

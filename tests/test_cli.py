@@ -75,7 +75,7 @@ def test_derive_latex_and_all_gradient_case(capsys):
         ),
         (["derive", "a**2", "--params", "b"], "do not occur"),
         (["derive", "a**2", "--params", "a", "--order", "-1"], ">= 0"),
-        (["derive", "a**2", "--params", "a", "--method", "adam"], "invalid choice"),
+        (["derive", "a**2", "--params", "a", "--method", "adamw"], "invalid choice"),
         (["derive", "a**2 +", "--params", "a"], "cannot parse"),
         (["derive", "abs(a)", "--params", "a"], "not smooth"),
         (["derive", "a**2"], "--params"),

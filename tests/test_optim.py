@@ -250,7 +250,7 @@ def test_bea_verify_momentum_from_the_shell(capsys):
                 "--point",
                 "1",
                 "--method",
-                "proximal-point",
+                "adam",
             ]
         )
         == 2
@@ -318,3 +318,18 @@ def test_adam_is_a_preconditioned_gradient_and_cattaneo_sign_of_the_one_norm_ter
         == 0
     )
     assert coeff < 0
+
+
+def test_alternating_game_follows_its_modified_flow_numerically():
+    from bea.optim import Game
+
+    x, y = sp.symbols("x y")
+    g = Game(x * y + x**2 / 2, -x * y + y**2 / 4, [x], [y], 2, alternating=True)
+    v = bea.verify_flow(
+        g.flow(h, 2),
+        g.step_map(h),
+        [[0.5, 0.3]],
+        orders=(0, 1, 2),
+        steps=[0.005 * 1.3**k for k in range(10)],
+    )
+    assert [v.global_slopes[p] for p in (0, 1, 2)] == pytest.approx([1, 2, 3], abs=0.1)

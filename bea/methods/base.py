@@ -28,6 +28,9 @@ class StepMap:
     prev : tuple of sympy Symbol or None
         For a method with memory (momentum): the symbols of the previous iterate θ_{n−1} that
         ``step`` also uses; ``None`` for a one-step map.
+    implicit : tuple of sympy Symbol or None
+        For an implicit method: the symbols of the new iterate θ_{n+1}; ``step`` is then the
+        residual G(θ_n, θ_{n+1}) whose zero defines the step (solved numerically by Newton).
 
     Examples
     --------
@@ -44,3 +47,4 @@ class StepMap:
     name: str
     loss: sp.Expr | None = None
     prev: tuple[sp.Symbol, ...] | None = None
+    implicit: tuple[sp.Symbol, ...] | None = None

@@ -2,7 +2,7 @@
 
 from .compile import compile_expressions, compile_flow, compile_loss, compile_step
 from .fit import SlopeFit, fit_slope
-from .iterate import IterationResult, iterate, iterate_memory
+from .iterate import IterationResult, iterate, iterate_memory, newton_step
 from .reference import integrate_flows
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "integrate_flows",
     "iterate",
     "iterate_memory",
+    "newton_step",
 ]
