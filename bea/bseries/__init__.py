@@ -13,6 +13,7 @@ from .algebra import (
     modifying_integrator,
     substitute,
 )
+from .energy import energy_preservation_order, free_tree
 from .rk import METHODS, RungeKutta, order_of_accuracy, symplecticity_order
 from .trees import (
     butcher_product,
@@ -34,7 +35,9 @@ __all__ = [
     "compose",
     "density",
     "elementary_differential_str",
+    "energy_preservation_order",
     "exact_flow",
+    "free_tree",
     "lie_derivative",
     "modified_equation",
     "modifying_integrator",
