@@ -1,0 +1,65 @@
+"""Regenerate the verification figures of the documentation pages (docs/_static/*.png).
+
+Run:  python docs/make_figures.py
+
+The figures of the two-parameter tutorial come from ``bea figures`` instead. Each figure here is
+``bea.verify``/``bea.verify_flow`` of one optimizer family, drawn by ``Verification.plot``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import sympy as sp
+
+import bea
+from bea.bseries.rk import EXPLICIT_EULER
+from bea.optim import SGD, Game, HeavyBall, ProximalPoint
+from bea.plots.output import save_figure
+
+matplotlib.use("Agg")
+STATIC = Path(__file__).resolve().parent / "_static"
+a, b, h = sp.symbols("a b h")
+LOSS = (a * b - sp.Rational(3, 5)) ** 2 / 2
+POINTS = [[1.5, 0.8], [0.5, 2.0]]
+
+
+def main() -> None:
+    figs = {}
+    figs["verify_heavy_ball"] = bea.verify(
+        LOSS, [a, b], POINTS, orders=(0, 1, 2, 3), method=HeavyBall(sp.Rational(1, 2))
+    ).plot()
+    figs["verify_proximal_point"] = bea.verify(
+        LOSS + a**4 / 4, [a, b], POINTS, orders=(0, 1, 2, 3), method=ProximalPoint()
+    ).plot()
+    c1 = LOSS + a**2 / 4
+    c2 = LOSS - a**2 / 4 + b**3 / 3
+    figs["verify_sgd_epoch"] = bea.verify(
+        (c1 + c2) / 2, [a, b], POINTS, orders=(0, 1, 2), method=SGD([c1, c2], shuffle=False)
+    ).plot()
+    x, y = sp.symbols("x y")
+    game = Game(x * y + x**2 / 2, -x * y + y**2 / 4, [x], [y], 2, alternating=True)
+    figs["verify_game_alternating"] = bea.verify_flow(
+        game.flow(h, 3),
+        game.step_map(h),
+        [[0.5, 0.3], [-0.4, 0.8]],
+        orders=(0, 1, 2, 3),
+        steps=0.004 * 1.3 ** np.arange(10),
+    ).plot()
+    u, v = sp.symbols("u v")
+    f = [u * (v - 2), v * (1 - u)]
+    figs["bseries_lotka_volterra"] = bea.verify_flow(
+        bea.modified_equation(EXPLICIT_EULER, [u, v], h, 3, field=f),
+        EXPLICIT_EULER.step_map(f, [u, v], h),
+        [[1.0, 1.5], [2.0, 3.0]],
+        orders=(0, 1, 2, 3),
+        steps=np.geomspace(0.0025, 0.04, 12),
+    ).plot()
+    for name, fig in figs.items():
+        print("wrote", save_figure(fig, STATIC / f"{name}.png"))
+
+
+if __name__ == "__main__":
+    main()
