@@ -107,8 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--beta",
         default="beta",
         metavar="B",
-        help="momentum of heavy-ball/nesterov: a number in [0, 1) or a symbol name (default: "
-        "the symbol beta)",
+        help="momentum of heavy-ball/nesterov, beta1 of adam, rho of rmsprop: a number in [0, 1) "
+        "or a symbol name (default: a symbol)",
+    )
+    derive.add_argument(
+        "--beta2", default="beta2", metavar="B2", help="beta2 of adam (number or symbol)"
+    )
+    derive.add_argument(
+        "--eps", default="epsilon", metavar="E", help="epsilon of adam/rmsprop (number or symbol)"
     )
     derive.add_argument(
         "--time",
@@ -262,11 +268,16 @@ def _add_verify(sub) -> None:
         default="gd",
         choices=sorted(OPTIMIZERS),
         help="the optimizer (momentum methods start on their invariant manifold; "
-        "proximal-point steps are solved by Newton's method; adam/rmsprop cannot run yet)",
+        "proximal-point steps are solved by Newton's method; adam/rmsprop start on the slow manifold)",
     )
     verify.add_argument(
-        "--beta", default="beta", metavar="B", help="momentum of heavy-ball/nesterov (a number)"
+        "--beta",
+        default="beta",
+        metavar="B",
+        help="momentum of heavy-ball/nesterov, beta1 of adam, rho of rmsprop (a number)",
     )
+    verify.add_argument("--beta2", default="beta2", metavar="B2", help="beta2 of adam")
+    verify.add_argument("--eps", default="epsilon", metavar="E", help="epsilon of adam/rmsprop")
     verify.add_argument("--time", default="step", choices=["step"], help=argparse.SUPPRESS)
     verify.add_argument("--json", action="store_true", help="print JSON instead of a table")
     verify.add_argument("--plot", metavar="FILE", help="also save the error-vs-h figure here")
@@ -288,8 +299,14 @@ def _parse_values(items: Sequence[str]) -> dict[str, float]:
 def _verify(args: argparse.Namespace) -> str:
     from .verify import verify
 
-    if args.method in ("heavy-ball", "nesterov") and _hyper(args.beta).free_symbols:
-        raise BeaError(f"bea verify --method {args.method} needs a numeric --beta, e.g. 0.9")
+    method = _method(args)
+    if not isinstance(method, str) and any(
+        isinstance(v, sp.Basic) and v.free_symbols for v in vars(method).values()
+    ):
+        raise BeaError(
+            f"bea verify --method {args.method} needs numeric hyper-parameters "
+            "(--beta, and --beta2/--eps for adam), e.g. --beta 0.9"
+        )
 
     if args.model:
         model = MODELS[args.model](x=args.x, y=args.y)
@@ -312,7 +329,7 @@ def _verify(args: argparse.Namespace) -> str:
         steps=args.steps,
         horizon=args.horizon,
         values=values,
-        method=_method(args),
+        method=method,
     )
     if args.plot:
         from .plots.output import save_figure
@@ -332,13 +349,30 @@ def _hyper(text: str) -> sp.Expr:
 
 
 def _method(args: argparse.Namespace):
-    from .optim import HeavyBall, Nesterov
+    from .optim import Adam, HeavyBall, Nesterov, RMSProp
+
+    def eps() -> sp.Expr:
+        value = _hyper(args.eps)
+        return sp.Symbol(args.eps, positive=True) if value.is_Symbol else value
 
     if args.method in ("heavy-ball", "nesterov"):
         cls = HeavyBall if args.method == "heavy-ball" else Nesterov
+        used = args.beta2 == "beta2" and args.eps == "epsilon"
+        if not used:
+            raise BeaError("--beta2 and --eps apply to adam and rmsprop only")
         return cls(_hyper(args.beta), args.time)
-    if args.beta != "beta" or args.time != "step":
-        raise BeaError("--beta and --time apply to heavy-ball and nesterov only")
+    if args.time != "step":
+        raise BeaError("--time applies to heavy-ball and nesterov only")
+    if args.method == "adam":
+        beta1 = sp.Symbol("beta1") if args.beta == "beta" else _hyper(args.beta)
+        return Adam(beta1, _hyper(args.beta2), eps())
+    if args.method == "rmsprop":
+        if args.beta2 != "beta2":
+            raise BeaError("rmsprop has no --beta2 (its rho is --beta)")
+        rho = sp.Symbol("rho") if args.beta == "beta" else _hyper(args.beta)
+        return RMSProp(rho, eps())
+    if args.beta != "beta" or args.beta2 != "beta2" or args.eps != "epsilon":
+        raise BeaError("--beta, --beta2 and --eps apply to momentum and adaptive methods only")
     return args.method
 
 

@@ -435,7 +435,7 @@ class Adam(Optimizer):
         """P = diag(1/√(∂ᵢE² + ε)), the order-0 preconditioner."""
         return sp.diag(*[1 / sp.sqrt(g**2 + self.eps) for g in _grad(loss, params)])
 
-    def flow(self, loss, params, h, order):
+    def flow(self, loss, params, h, order, *, slaved: list | None = None):
         """The modified flow after the transient (relation route with slaved moments)."""
         nxt = _shifted(params, "next")
         m0, m1 = _shifted(params, "m"), _shifted(params, "m_next")
@@ -454,8 +454,39 @@ class Adam(Optimizer):
             for b1, b0, gi in zip(v1, v0, g, strict=True)
         ]
         return relation_modified_equation(
-            rel, params, {1: nxt}, h, order, fast={0: m0 + v0, 1: m1 + v1}, method=self.name
+            rel,
+            params,
+            {1: nxt},
+            h,
+            order,
+            fast={0: m0 + v0, 1: m1 + v1},
+            method=self.name,
+            slaved=slaved,
         )
+
+    def verification(self, loss, params, h, order):
+        """The θ-flow and the step on (θ, m, v), started on the slow manifold
+        m, v = Σ_{k ≤ order} h^k W_k(θ) (the bias corrections have died out)."""
+        import dataclasses
+
+        W: list = []
+        flow = self.flow(loss, params, h, order, slaved=W)
+        m0, v0 = _shifted(params, "m"), _shifted(params, "v")
+        g = _grad(loss, params)
+        m1 = [self.beta1 * a + (1 - self.beta1) * gi for a, gi in zip(m0, g, strict=True)]
+        v1 = [self.beta2 * b + (1 - self.beta2) * gi**2 for b, gi in zip(v0, g, strict=True)]
+        new = [p - h * a / sp.sqrt(b + self.eps) for p, a, b in zip(params, m1, v1, strict=True)]
+        init = sum((h**k * Wk for k, Wk in enumerate(W)), sp.zeros(len(W[0]), 1))
+        step = StepMap(
+            sp.Matrix(new + m1 + v1),
+            tuple(params),
+            h,
+            self.name,
+            loss,
+            fast=tuple(m0 + v0),
+            fast_init=init,
+        )
+        return dataclasses.replace(flow, method=self.name, loss=loss), step
 
 
 _RHO, _EPS = sp.Symbol("rho"), sp.Symbol("epsilon", positive=True)

@@ -53,6 +53,7 @@ def relation_modified_equation(
     *,
     fast: Mapping[int, Sequence[sp.Symbol]] | None = None,
     method: str = "relation",
+    slaved: list | None = None,
 ) -> ModifiedFlow:
     """Modified field of a method given by a relation between iterates (see the module docstring).
 
@@ -74,6 +75,9 @@ def relation_modified_equation(
         They are slaved to the slow ones, w_n = W₀(θ_n) + h W₁(θ_n) + …, and solved with them.
     method : str
         Name recorded in the result.
+    slaved : list, optional
+        If given, receives W₀, …, W_order (sympy columns): the fast variables' expansion
+        w = Σ h^k W_k(θ) on the slow manifold.
 
     Returns
     -------
@@ -225,6 +229,8 @@ def relation_modified_equation(
         if e and m < order:
             Kw = coefficient(range(d, d + e), m + 1, F, W)  # W_{m+1} absent
             W.append((-Ninv * sp.Matrix(Kw)).applyfunc(sp.expand))
+    if slaved is not None:
+        slaved.extend(W)
     exprs = _common_denominator(F, state)
     ring = DiffRing([ex for f in exprs for ex in f], state)
     ring_terms = [[ring.to_ring(ex) for ex in f] for f in exprs]

@@ -243,6 +243,9 @@ def verify_flow(
 
         def phi2(Y, Yp, H):
             return raw(np.concatenate([Y, Yp], axis=-1), H)
+    elif step.fast is not None:
+        phi = compile_expressions(list(step.step), step.state + step.fast, step.h, values)
+        init = compile_expressions(list(step.fast_init), step.state, step.h, values)
     elif step.implicit is not None:
         phi = _implicit_step(step, values)
     else:
@@ -265,10 +268,14 @@ def verify_flow(
         many_states, bad = iterate_memory(phi2, start, back, hs, counts)
         diverged = bad.any(axis=0)
     else:
-        one = iterate(phi, points, hs, 1)
-        many = iterate(phi, points, hs, counts)
-        one_states = np.broadcast_to(one.states, shape)
-        many_states = np.broadcast_to(many.states, shape)
+        start = points
+        if step.fast is not None:  # (θ, w) with w on the slow manifold, per step size
+            P = np.broadcast_to(points, (hs.size, *points.shape))
+            start = np.concatenate([P, init(P, hs[:, None])], axis=-1)
+        one = iterate(phi, start, hs, 1)
+        many = iterate(phi, start, hs, counts)
+        one_states = np.broadcast_to(one.states[..., :d], shape)
+        many_states = np.broadcast_to(many.states[..., :d], shape)
         diverged = many.diverged
     if diverged.all():
         raise BeaError(

@@ -16,7 +16,7 @@ import sympy as sp
 
 import bea
 from bea.bseries.rk import EXPLICIT_EULER
-from bea.optim import SGD, Game, HeavyBall, ProximalPoint
+from bea.optim import SGD, Adam, Game, HeavyBall, ProximalPoint
 from bea.plots.output import save_figure
 
 matplotlib.use("Agg")
@@ -38,6 +38,14 @@ def main() -> None:
     c2 = LOSS - a**2 / 4 + b**3 / 3
     figs["verify_sgd_epoch"] = bea.verify(
         (c1 + c2) / 2, [a, b], POINTS, orders=(0, 1, 2), method=SGD([c1, c2], shuffle=False)
+    ).plot()
+    figs["verify_adam"] = bea.verify(
+        "t**4/4 + t**2/2",
+        ["t"],
+        [[0.8], [-1.2]],
+        orders=(0, 1, 2),
+        method=Adam(sp.Rational(1, 2), sp.Rational(3, 4), sp.Rational(1, 10)),
+        steps=np.geomspace(0.001, 0.016, 12),
     ).plot()
     x, y = sp.symbols("x y")
     game = Game(x * y + x**2 / 2, -x * y + y**2 / 4, [x], [y], 2, alternating=True)

@@ -136,4 +136,4 @@ def test_derive_heavy_ball_from_the_shell(capsys):
     assert main(["derive", "a**2", "--params", "a", "--method", "nesterov", "--beta", "1"]) == 2
     assert "beta must lie in [0, 1)" in capsys.readouterr().err
     assert main(["derive", "a**2", "--params", "a", "--beta", "0.5"]) == 2
-    assert "apply to heavy-ball and nesterov only" in capsys.readouterr().err
+    assert "apply to momentum and adaptive methods only" in capsys.readouterr().err

@@ -10,7 +10,7 @@ import sympy as sp
 import bea
 from bea.bseries.rk import IMPLICIT_EULER
 from bea.numeric import compile_flow, fit_slope, integrate_flows
-from bea.optim import GD, SGD, HeavyBall, Nesterov, ProximalPoint, WeightDecay
+from bea.optim import GD, SGD, Adam, HeavyBall, Nesterov, ProximalPoint, RMSProp, WeightDecay
 
 a, b, h, beta = sp.symbols("a b h beta")
 E = (a * b - sp.Rational(3, 5)) ** 2 / 2
@@ -238,7 +238,7 @@ def test_bea_verify_momentum_from_the_shell(capsys):
     slopes = json.loads(capsys.readouterr().out)["global_slopes"]
     assert slopes["1"] == pytest.approx(2, abs=0.12)
     assert main(args) == 2
-    assert "needs a numeric --beta" in capsys.readouterr().err
+    assert "needs numeric hyper-parameters" in capsys.readouterr().err
     assert (
         main(
             [
@@ -255,7 +255,7 @@ def test_bea_verify_momentum_from_the_shell(capsys):
         )
         == 2
     )
-    assert "no explicit one-step map" in capsys.readouterr().err
+    assert "needs numeric hyper-parameters" in capsys.readouterr().err
 
 
 def _adam_first_order_by_hand(E, params, b1, b2, eps):
@@ -333,3 +333,17 @@ def test_alternating_game_follows_its_modified_flow_numerically():
         steps=[0.005 * 1.3**k for k in range(10)],
     )
     assert [v.global_slopes[p] for p in (0, 1, 2)] == pytest.approx([1, 2, 3], abs=0.1)
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        Adam(sp.Rational(1, 2), sp.Rational(3, 4), sp.Rational(1, 10)),
+        RMSProp(sp.Rational(3, 4), sp.Rational(1, 10)),
+    ],
+    ids=["adam", "rmsprop"],
+)
+def test_adaptive_methods_started_on_the_slow_manifold_follow_their_flows(method):
+    v = bea.verify("t**4/4 + t**2/2", ["t"], [[0.8], [-1.2]], orders=(0, 1), method=method)
+    assert [v.global_slopes[p] for p in (0, 1)] == pytest.approx([1, 2], abs=0.1)
+    assert [v.local_slopes[p] for p in (0, 1)] == pytest.approx([2, 3], abs=0.1)

@@ -31,6 +31,10 @@ class StepMap:
     implicit : tuple of sympy Symbol or None
         For an implicit method: the symbols of the new iterate θ_{n+1}; ``step`` is then the
         residual G(θ_n, θ_{n+1}) whose zero defines the step (solved numerically by Newton).
+    fast : tuple of sympy Symbol or None
+        Extra state carried by the method (Adam's moments); ``step`` then maps (θ, w) ↦ (θ', w')
+        and ``fast_init`` gives w on the slow manifold as expressions in θ and h.
+    fast_init : sympy Matrix or None
 
     Examples
     --------
@@ -48,3 +52,5 @@ class StepMap:
     loss: sp.Expr | None = None
     prev: tuple[sp.Symbol, ...] | None = None
     implicit: tuple[sp.Symbol, ...] | None = None
+    fast: tuple[sp.Symbol, ...] | None = None
+    fast_init: sp.Matrix | None = None

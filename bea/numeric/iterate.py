@@ -66,8 +66,8 @@ def iterate(
     step : callable
         ``step(Y, h)`` with ``Y`` of shape (k, n_points, d) and ``h`` of shape (k, 1), for any
         subset of k step sizes.
-    y0 : array_like, shape (n_points, d) or (d,)
-        Starting points.
+    y0 : array_like, shape (n_points, d), (d,) or (n_h, n_points, d)
+        Starting points (the last form: different ones for each step size).
     steps : array_like, shape (n_h,)
         Step sizes (> 0).
     n_steps : int or array_like of int, shape (n_h,)
@@ -107,6 +107,9 @@ def iterate(
     steps = np.asarray(steps, dtype=float).ravel()
     if steps.size == 0 or np.any(~np.isfinite(steps)) or np.any(steps <= 0):
         raise InputError("step sizes must be finite and > 0")
+    per_step = y0.ndim == 3  # one set of starting points per step size
+    if per_step and y0.shape[0] != steps.size:
+        raise InputError("starting points of shape (n_h, n_points, d) need n_h step sizes")
     if not np.all(np.isfinite(y0)):
         raise InputError("starting points must be finite")
     n_steps = np.broadcast_to(np.asarray(n_steps), steps.shape).astype(int).copy()
@@ -116,7 +119,7 @@ def iterate(
         raise InputError("record=True cannot be combined with stop")
     if check_every < 1:
         raise InputError("check_every must be >= 1")
-    n_h, (n_pts, d) = steps.size, y0.shape
+    n_h, (n_pts, d) = steps.size, y0.shape[-2:]
     bound = blowup * (1.0 + np.max(np.abs(y0)))
     out = np.broadcast_to(y0, (n_h, n_pts, d)).copy()  # rows done so far hold their end state
     diverged_at = np.full((n_h, n_pts), -1, dtype=int)
