@@ -28,8 +28,8 @@ from bea.bseries.rk import (
     EXPLICIT_MIDPOINT,
     GAUSS4,
     HEUN,
-    IMPLICIT_EULER,
     IMPLICIT_MIDPOINT,
+    METHODS,
     RK4,
     TRAPEZOID,
 )
@@ -49,20 +49,7 @@ def test_explicit_euler_modified_equation_hlw_values():
     assert {t: b[t] for t in trees_up_to(3)} == named
 
 
-@pytest.mark.parametrize(
-    "rk",
-    [
-        EXPLICIT_EULER,
-        IMPLICIT_EULER,
-        EXPLICIT_MIDPOINT,
-        IMPLICIT_MIDPOINT,
-        HEUN,
-        TRAPEZOID,
-        RK4,
-        GAUSS4,
-    ],
-    ids=lambda m: m.name,
-)
+@pytest.mark.parametrize("rk", list(METHODS.values()), ids=lambda m: m.name)
 def test_exact_flow_of_the_modified_field_is_the_method_substitution_law(rk):
     # second, independent route: the Lie-derivative recursion inverted by the substitution law
     a = rk.bseries(6)
