@@ -500,6 +500,7 @@ def RMSProp(rho=_RHO, eps=_EPS) -> Adam:  # noqa: N802
     >>> RMSProp(0.9, 1e-8).beta1
     0
     """
+    rho = _number(rho, "rho", lo=0, hi=1)
     return Adam(0, rho, eps)
 
 

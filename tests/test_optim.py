@@ -139,6 +139,9 @@ def test_heavy_ball_after_the_transient_follows_its_modified_flow_numerically():
         (lambda: HeavyBall(0.5, time="wall"), "time must be"),
         (lambda: WeightDecay(GD(), -1), "lam must lie"),
         (lambda: SGD([]), "at least one"),
+        (lambda: Adam(0.9, 0.99, 0), r"eps must lie in \(0"),
+        (lambda: Adam(0.9, 1, 0.1), r"beta2 must lie in \[0, 1\)"),
+        (lambda: RMSProp(-0.5), r"rho must lie in \[0, 1\)"),
     ],
 )
 def test_bad_hyper_parameters_are_clear_errors(make, message):
