@@ -9,7 +9,10 @@ Hyper-parameters are numbers (read exactly) or sympy symbols. Every optimizer ha
   the last three through the relation route (:mod:`bea.relation`);
 * :class:`WeightDecay` wraps an optimizer (L2 form: the loss gains λ‖θ‖²/2);
 * :class:`SGD`: one epoch of m mini-batch GD steps on losses C₁ … C_m in a fixed order, or the
-  mean iterate over all orders (random shuffling, Smith, Dherin, Barrett & De, ICLR 2021).
+  mean iterate over all orders (random shuffling, Smith, Dherin, Barrett & De, ICLR 2021);
+* :class:`Adam` and :func:`RMSProp` (ε inside the root; moments slaved to the gradient), whose
+  fields are preconditioned gradients (:func:`preconditioned_loss`);
+* :class:`Game`: simultaneous or alternating GD for two players (derives with ``Game.flow``).
 
 Time: GD-type flows count one step as time h. Momentum methods take ``time="step"`` (the same) or
 ``time="effective"``: time measured in effective learning rate η = h/(1 − β) per step, the flow then
@@ -36,11 +39,15 @@ __all__ = [
     "GD",
     "OPTIMIZERS",
     "SGD",
+    "Adam",
+    "Game",
     "HeavyBall",
     "Nesterov",
     "Optimizer",
     "ProximalPoint",
+    "RMSProp",
     "WeightDecay",
+    "preconditioned_loss",
 ]
 
 
