@@ -587,7 +587,7 @@ class Game:
     Examples
     --------
     Rosca, Wu, Dherin & Barrett (ICML 2021): simultaneous GD on the bilinear game L₁ = xy = −L₂
-    drifts outwards; the drift is a gradient term pushing |x|, |y| up:
+    drifts outwards; the drift is a gradient term that makes x² + y² grow:
 
     >>> import sympy as sp
     >>> x, y = sp.symbols("x y")
