@@ -167,38 +167,44 @@ def relation_modified_equation(
             derivs[key] = sp.expand(ex.xreplace(base))
         return derivs[key]
 
-    def along(u_coeffs: list[sp.Expr], Fs: list[sp.Matrix], s: int, m: int) -> sp.Expr:
-        """[h^m] of u(φ_{sh}(θ)) for u = Σ_k h^k u_k (Lie series along F = Σ h^i F_i)."""
-        total = sp.Integer(0)
-        for k, uk in enumerate(u_coeffs[: m + 1]):
-            rest = m - k
-            A = {(0, 0): uk}
-            for j in range(1, rest + 1):
-                for i in range(0, rest - j + 1):
-                    acc = sp.Integer(0)
-                    for a in range(i + 1):
-                        b = i - a
-                        if (j - 1, a) in A and b < len(Fs):
-                            grad = [sp.diff(A[(j - 1, a)], x) for x in state]
-                            acc += sum(g * f for g, f in zip(grad, Fs[b], strict=True))
-                    A[(j, i)] = sp.expand(acc)
-            for j in range(0, rest + 1):
-                if (j, rest - j) in A and (j > 0 or rest == 0):
-                    total += sp.Rational(s) ** j / math.factorial(j) * A[(j, rest - j)]
+    def lie_table(u_coeffs: list[sp.Expr], Fs: list[sp.Matrix], m: int) -> dict:
+        """T[(j, r)] = [h^r] of L_F^j u for u = Σ_k h^k u_k, F = Σ_i h^i F_i (j + r ≤ m).
+
+        Then [h^k] u(φ_{sh}(θ)) = Σ_j s^j/j! T[(j, k − j)]: one table serves every shift and
+        every order k, and each gradient is taken once.
+        """
+        T = {(0, r): (u_coeffs[r] if r < len(u_coeffs) else sp.Integer(0)) for r in range(m + 1)}
+        for j in range(1, m + 1):
+            grads = {a: [sp.diff(T[(j - 1, a)], x) for x in state] for a in range(m - j + 1)}
+            for r in range(m - j + 1):
+                acc = sp.Integer(0)
+                for a in range(r + 1):
+                    if r - a < len(Fs):
+                        acc += sum(g * f for g, f in zip(grads[a], Fs[r - a], strict=True))
+                T[(j, r)] = sp.expand(acc)
+        return T
+
+    def along(T: dict, s: int, k: int) -> sp.Expr:
+        """[h^k] of u(φ_{sh}(θ)), k ≥ 1, from u's Lie table."""
+        total = sum(
+            (sp.Rational(s) ** j / math.factorial(j) * T[(j, k - j)] for j in range(k + 1)),
+            sp.Integer(0),
+        )
         return sp.expand(total)
 
     def coefficient(rows: range, m: int, Fs, Ws) -> list[sp.Expr]:
         """[h^m] of the relation rows, with the current F and W (missing ones count as 0)."""
         delta: dict[int, dict[int, sp.Expr]] = {}
         col = 0
+        slow = [lie_table([state[i]], Fs, m) for i in range(d)]
+        quick = [lie_table([w[i] for w in Ws], Fs, m) for i in range(e)]
         for s in sorted(shifts):
             for i in range(d):
-                delta[col] = {k: along([state[i]], Fs, s, k) for k in range(1, m + 1)}
+                delta[col] = {k: along(slow[i], s, k) for k in range(1, m + 1)}
                 col += 1
         for s in sorted(fasts):
             for i in range(e):
-                comps = [w[i] for w in Ws]
-                delta[col] = {k: along(comps, Fs, s, k) for k in range(1, m + 1)}
+                delta[col] = {k: along(quick[i], s, k) for k in range(1, m + 1)}
                 col += 1
         delta[col] = {1: sp.Integer(1)}  # h itself
         out = []
