@@ -116,10 +116,9 @@ def modified_flow(
     """
     loss, params, h = prepare_loss(loss, params, h)
     order = _check_order(order)
-    from .optim import OPTIMIZERS, Optimizer
+    from .optim import OPTIMIZERS, Optimizer, resolve_method
 
-    if isinstance(method, str) and method in OPTIMIZERS and method not in METHODS:
-        method = OPTIMIZERS[method]
+    method = resolve_method(method)
     if isinstance(method, Optimizer):
         if route != "taylor":
             raise InputError("route= applies to method 'gd' only")

@@ -21,6 +21,7 @@ expanded in powers of η (Ghosh et al., ICLR 2023, compare methods this way).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ __all__ = [
     "RMSProp",
     "WeightDecay",
     "preconditioned_loss",
+    "resolve_method",
 ]
 
 
@@ -107,8 +109,6 @@ class Optimizer:
     def verification(self, loss, params, h, order) -> tuple[ModifiedFlow, StepMap]:
         """The (modified flow, step map) pair that :func:`bea.verify` compares."""
         step = self.step_map(loss, params, h)
-        import dataclasses
-
         flow = dataclasses.replace(self.flow(loss, params, h, order), method=self.name, loss=loss)
         return flow, step
 
@@ -396,8 +396,6 @@ class SGD(Optimizer):
         """(flow, step map) in epoch time, for :func:`bea.verify`."""
         step = self.step_map(loss, params, h)
         flow = self._epoch_flow(loss, params, h, order)
-        import dataclasses
-
         return dataclasses.replace(flow, method=self.name, loss=loss), step
 
 
@@ -474,8 +472,6 @@ class Adam(Optimizer):
     def verification(self, loss, params, h, order):
         """The θ-flow and the step on (θ, m, v), started on the slow manifold
         m, v = Σ_{k ≤ order} h^k W_k(θ) (the bias corrections have died out)."""
-        import dataclasses
-
         W: list = []
         flow = self.flow(loss, params, h, order, slaved=W)
         m0, v0 = _shifted(params, "m"), _shifted(params, "v")
@@ -559,9 +555,24 @@ OPTIMIZERS = {
 }
 
 
-def _with_h(flow: ModifiedFlow, old: sp.Symbol, new: sp.Symbol) -> ModifiedFlow:
-    import dataclasses
+def resolve_method(method):
+    """An optimizer name (``"heavy-ball"``, …) as its default instance; other values unchanged.
 
+    Names of plain step-map methods (:data:`bea.methods.METHODS`, e.g. ``"gd"``) stay names.
+
+    Examples
+    --------
+    >>> resolve_method("nesterov").name, resolve_method("gd")
+    ('nesterov', 'gd')
+    """
+    from .methods import METHODS
+
+    if isinstance(method, str) and method in OPTIMIZERS and method not in METHODS:
+        return OPTIMIZERS[method]
+    return method
+
+
+def _with_h(flow: ModifiedFlow, old: sp.Symbol, new: sp.Symbol) -> ModifiedFlow:
     return dataclasses.replace(flow, h=new) if flow.h == old else flow
 
 
@@ -640,6 +651,4 @@ class Game:
         if h is not None and h in (self.L1.free_symbols | self.L2.free_symbols):
             raise InputError(f"the step size {h} cannot appear in the losses")
         flow = modified_equation(step.step, step.state, step.h, order)
-        import dataclasses
-
         return dataclasses.replace(flow, method=self.name)

@@ -310,24 +310,14 @@ def verify_flow(
 
 
 def _implicit_step(step: StepMap, values):
-    """Newton's method on the residual G(θ, θ') of an implicit step, from an explicit guess."""
+    """Newton's method on the residual G(θ, θ') of an implicit step, started at θ' = θ."""
     state, new = step.state, step.implicit
     G = compile_expressions(list(step.step), state + new, step.h, values)
     jac = [sp.diff(g, v) for g in step.step for v in new]
     J = compile_expressions(jac, state + new, step.h, values)
     d = len(state)
-    # explicit guess: one Newton step from θ' = θ
-    ident = dict(zip(new, state, strict=True))
-    guess_exprs = [e.xreplace(ident) for e in step.step]
-    g0 = compile_expressions(guess_exprs, state, step.h, values)
-    j0 = compile_expressions([e.xreplace(ident) for e in jac], state, step.h, values)
-
-    def guess(Y, h):
-        return (
-            Y - np.linalg.solve(j0(Y, h).reshape(*Y.shape[:-1], d, d), g0(Y, h)[..., None])[..., 0]
-        )
-
-    return newton_step(G, lambda Z, h: J(Z, h).reshape(*Z.shape[:-1], d, d), guess)
+    # start at θ' = θ: the first Newton step is the linearly implicit step
+    return newton_step(G, lambda Z, h: J(Z, h).reshape(*Z.shape[:-1], d, d), lambda Y, h: Y)
 
 
 def _check_orders(orders: Sequence[int]) -> tuple[int, ...]:
@@ -400,10 +390,9 @@ def verify(
     """
     loss, params, h = prepare_loss(loss, params)
     orders = _check_orders(orders)
-    from .optim import OPTIMIZERS, Optimizer
+    from .optim import Optimizer, resolve_method
 
-    if isinstance(method, str) and method in OPTIMIZERS and method not in METHODS:
-        method = OPTIMIZERS[method]
+    method = resolve_method(method)
     if isinstance(method, Optimizer):
         flow, step = method.verification(loss, params, h, orders[-1])
     else:
