@@ -6,18 +6,35 @@ where one exists, and where it stops existing.
 >>> import bea
 >>> bea.modified_loss("(y - a*b*x)**2/2", ["a", "b"])
 h*x**2*(a**2 + b**2)*(a*b*x - y)**2/4 + (-a*b*x + y)**2/2
+
+The names below load on first use (PEP 562), so ``import bea`` costs little and never imports
+the numeric stack, matplotlib or the optional extras before they are needed.
 """
 
+from __future__ import annotations
+
+import importlib
+
 from ._version import __version__
-from .derive import modified_flow, modified_loss
 from .errors import BeaError, InputError, NotAGradientError
-from .figure_set import FigureSet, figures
-from .flow import ModifiedFlow
-from .igr import IGR, igr
-from .parsing import parse_loss
-from .report import Report, reproduce
-from .series import modified_equation
-from .verify import Verification, verify, verify_flow
+
+#: Public name → the module that defines it (imported on first access).
+_LAZY = {
+    "IGR": "bea.regularization",
+    "igr": "bea.regularization",
+    "FigureSet": "bea.study.figures",
+    "figures": "bea.study.figures",
+    "ModifiedFlow": "bea.flow",
+    "Report": "bea.study.report",
+    "reproduce": "bea.study.report",
+    "Verification": "bea.verification",
+    "verify": "bea.verification",
+    "verify_flow": "bea.verification",
+    "modified_equation": "bea.routes",
+    "modified_flow": "bea.derive",
+    "modified_loss": "bea.derive",
+    "parse_loss": "bea.parsing",
+}
 
 __all__ = [
     "IGR",
@@ -39,3 +56,16 @@ __all__ = [
     "verify",
     "verify_flow",
 ]
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bea' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

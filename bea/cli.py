@@ -6,19 +6,25 @@ Every user error exits with status 2 and one line on stderr; no traceback.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
 
-import sympy as sp
-
-from . import __version__
-from .derive import modified_flow
+from ._version import __version__
 from .errors import BeaError, NotAGradientError
-from .figure_set import FIGURES
-from .models import MODELS
-from .optim import OPTIMIZERS
+
+#: The optimizers of ``--method`` (the registry itself is loaded only when a command runs).
+METHOD_NAMES = (
+    "adam",
+    "extragradient",
+    "gd",
+    "heavy-ball",
+    "nesterov",
+    "proximal-point",
+    "rmsprop",
+)
+#: The named models of ``bea verify --model``.
+MODEL_NAMES = ("two-parameter",)
 
 __all__ = ["build_parser", "main"]
 
@@ -99,9 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     derive.add_argument(
         "--method",
         default="gd",
-        choices=sorted(OPTIMIZERS),
+        choices=METHOD_NAMES,
         help="the optimizer (default gd: gradient descent; proximal-point: implicit GD; "
-        "heavy-ball, nesterov: momentum, after the transient)",
+        "extragradient; heavy-ball, nesterov: momentum, after the transient; adam, rmsprop)",
     )
     derive.add_argument(
         "--beta",
@@ -142,7 +148,10 @@ def _add_study(sub) -> None:
         "--quick", action="store_true", help="small sweeps and grids: a smoke run in seconds"
     )
     common.add_argument("--no-progress", action="store_true", help="do not show progress on stderr")
-    names = ", ".join(FIGURES)
+    names = (
+        "trajectories, error_vs_h, flatness_vs_h, rig_along_path, explicit_regularization, "
+        "curl_order2"
+    )
     figs = sub.add_parser(
         "figures",
         parents=[common],
@@ -176,18 +185,20 @@ def _add_study(sub) -> None:
 
 
 def _model(args: argparse.Namespace):
+    from .models import MODELS
+
     return MODELS["two-parameter"](x=args.x, y=args.y)
 
 
 def _figures(args: argparse.Namespace) -> str:
-    from .figure_set import figures
+    from .study.figures import figures
 
     fs = figures(args.out, model=_model(args), quick=args.quick, progress=not args.no_progress)
     return f"wrote {len(fs.files)} files to {fs.out}: " + ", ".join(fs.files)
 
 
 def _reproduce(args: argparse.Namespace) -> tuple[str, int]:
-    from .report import reproduce
+    from .study.report import reproduce
 
     report = reproduce(
         args.out, model=_model(args), quick=args.quick, progress=not args.no_progress
@@ -222,7 +233,7 @@ def _add_verify(sub) -> None:
     )
     what = verify.add_mutually_exclusive_group(required=True)
     what.add_argument("--loss", metavar="LOSS", help="the loss expression (as in 'bea derive')")
-    what.add_argument("--model", choices=sorted(MODELS), help="a named model")
+    what.add_argument("--model", choices=MODEL_NAMES, help="a named model")
     verify.add_argument("--params", nargs="+", metavar="NAME", help="parameters (with --loss)")
     verify.add_argument(
         "--point",
@@ -266,7 +277,7 @@ def _add_verify(sub) -> None:
     verify.add_argument(
         "--method",
         default="gd",
-        choices=sorted(OPTIMIZERS),
+        choices=METHOD_NAMES,
         help="the optimizer (momentum methods start on their invariant manifold; "
         "proximal-point steps are solved by Newton's method; adam/rmsprop start on the slow manifold)",
     )
@@ -283,32 +294,33 @@ def _add_verify(sub) -> None:
     verify.add_argument("--plot", metavar="FILE", help="also save the error-vs-h figure here")
 
 
-def _parse_values(items: Sequence[str]) -> dict[str, float]:
+def _parse_values(items: Sequence[str]) -> dict[str, str]:
     values = {}
     for item in items:
         name, sep, number = item.partition("=")
-        try:
-            if not sep or not name.isidentifier():
-                raise ValueError
-            values[name] = float(number)
-        except ValueError:
-            raise BeaError(f"--values takes NAME=NUMBER, got {item!r}") from None
+        if not sep or not name.isidentifier() or name.startswith("_"):
+            raise BeaError(f"--values takes NAME=NUMBER, got {item!r}")
+        if name in values:
+            raise BeaError(f"--values gives {name} twice")
+        values[name] = number  # checked (a finite number, not a parameter) by the API
     return values
 
 
-def _verify(args: argparse.Namespace) -> str:
-    from .verify import verify
+def _verify(args: argparse.Namespace) -> tuple[str, int]:
+    import math
+
+    from .optim.base import hyper_symbols
+    from .verification import verify
 
     method = _method(args)
-    if not isinstance(method, str) and any(
-        isinstance(v, sp.Basic) and v.free_symbols for v in vars(method).values()
-    ):
+    if hyper_symbols(method):
         raise BeaError(
             f"bea verify --method {args.method} needs numeric hyper-parameters "
             "(--beta, and --beta2/--eps for adam), e.g. --beta 0.9"
         )
-
     if args.model:
+        from .models import MODELS
+
         model = MODELS[args.model](x=args.x, y=args.y)
         loss, params, values = model.loss, model.params, {}
         points = args.point or [list(model.start)]
@@ -335,48 +347,52 @@ def _verify(args: argparse.Namespace) -> str:
         from .plots.output import save_figure
 
         save_figure(result.plot(), args.plot)
-    return result.to_json() if args.json else str(result)
-
-
-def _hyper(text: str) -> sp.Expr:
-    try:
-        float(text)
-    except ValueError:
-        if not text.isidentifier():
-            raise BeaError(f"--beta takes a number or a symbol name, got {text!r}") from None
-        return sp.Symbol(text)
-    return sp.Rational(text)
+    out = result.to_json().rstrip("\n") if args.json else str(result)
+    unfit = [
+        f"{kind} p={p}"
+        for kind, slopes in (("local", result.local_slopes), ("global", result.global_slopes))
+        for p, s in slopes.items()
+        if not math.isfinite(s)
+    ]
+    if unfit:
+        print(
+            f"bea: no convergence order could be fitted for {', '.join(unfit)} (see the dropped "
+            "step sizes): try other step sizes, another horizon or another start",
+            file=sys.stderr,
+        )
+        return out, 1
+    return out, 0
 
 
 def _method(args: argparse.Namespace):
-    from .optim import Adam, HeavyBall, Nesterov, RMSProp
+    """The optimizer that the flags describe (hyper-parameters checked by the optimizer)."""
+    from .optim import OPTIMIZERS, Adam, HeavyBall, Nesterov, RMSProp
 
-    def eps() -> sp.Expr:
-        value = _hyper(args.eps)
-        return sp.Symbol(args.eps, positive=True) if value.is_Symbol else value
-
+    adaptive_flags = args.beta2 != "beta2" or args.eps != "epsilon"
     if args.method in ("heavy-ball", "nesterov"):
-        cls = HeavyBall if args.method == "heavy-ball" else Nesterov
-        used = args.beta2 == "beta2" and args.eps == "epsilon"
-        if not used:
+        if adaptive_flags:
             raise BeaError("--beta2 and --eps apply to adam and rmsprop only")
-        return cls(_hyper(args.beta), args.time)
+        cls = HeavyBall if args.method == "heavy-ball" else Nesterov
+        return cls(args.beta, args.time)
     if args.time != "step":
         raise BeaError("--time applies to heavy-ball and nesterov only")
     if args.method == "adam":
-        beta1 = sp.Symbol("beta1") if args.beta == "beta" else _hyper(args.beta)
-        return Adam(beta1, _hyper(args.beta2), eps())
+        return Adam("beta1" if args.beta == "beta" else args.beta, args.beta2, args.eps)
     if args.method == "rmsprop":
         if args.beta2 != "beta2":
             raise BeaError("rmsprop has no --beta2 (its rho is --beta)")
-        rho = sp.Symbol("rho") if args.beta == "beta" else _hyper(args.beta)
-        return RMSProp(rho, eps())
-    if args.beta != "beta" or args.beta2 != "beta2" or args.eps != "epsilon":
+        return RMSProp("rho" if args.beta == "beta" else args.beta, args.eps)
+    if args.beta != "beta" or adaptive_flags:
         raise BeaError("--beta, --beta2 and --eps apply to momentum and adaptive methods only")
-    return args.method
+    return OPTIMIZERS[args.method]
 
 
 def _derive(args: argparse.Namespace) -> str:
+    import sympy as sp
+
+    from .derive import modified_flow
+    from .io import dumps
+
     flow = modified_flow(args.loss, args.params, order=args.order, method=_method(args))
     first_bad = flow.first_non_gradient()
     top = flow.order if first_bad is None else first_bad - 1
@@ -391,7 +407,7 @@ def _derive(args: argparse.Namespace) -> str:
             modified_loss_order=top,
             first_non_gradient=first_bad,
         )
-        return json.dumps(data, indent=2)
+        return dumps(data).rstrip("\n")
     if args.format == "latex":
         lines = [flow.latex()]
         if loss_tilde is not None:
@@ -424,13 +440,13 @@ def _derive(args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
-def _first_nonzero(matrix: sp.Matrix) -> sp.Expr:
+def _first_nonzero(matrix):
     n = matrix.shape[0]
     for r in range(n):
         for c in range(r + 1, n):
             if matrix[r, c] != 0:
                 return matrix[r, c]
-    return sp.Integer(0)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,103 +1,62 @@
-"""Public entry points for optimizers on a loss: :func:`modified_flow` and :func:`modified_loss`."""
+"""The front door of the derivations: :func:`modified_flow`, :func:`modified_loss` and
+:func:`modified_equation`.
+
+An optimizer on a loss goes through its step map (see :class:`bea.optim.Optimizer`); any one-step
+map, step of another kind or Runge–Kutta tableau goes through :func:`modified_equation`, which
+picks the route for its kind (:mod:`bea.routes`).
+"""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
 import sympy as sp
 
+from ._checks import check_order
+from .bseries.rk import EXPLICIT_EULER
 from .errors import InputError
 from .flow import ModifiedFlow
-from .methods import METHODS
-from .parsing import parse_loss, parse_params
-from .series import _check_order, modified_equation
+from .optim import GD, Optimizer, resolve_method
+from .parsing import H, prepare_loss
+from .routes import modified_equation
 
-__all__ = ["modified_flow", "modified_loss", "prepare_loss"]
-
-#: The step-size symbol bea uses unless told otherwise.
-H = sp.Symbol("h")
-
-
-def prepare_loss(
-    loss: sp.Expr | str, params: Sequence[sp.Symbol | str], h: sp.Symbol | None = None
-) -> tuple[sp.Expr, tuple[sp.Symbol, ...], sp.Symbol]:
-    """Validate a loss and its parameters; parse strings safely; make decimals exact.
-
-    Parameters
-    ----------
-    loss : sympy expression or str
-        The loss (a string is read by :func:`bea.parse_loss`).
-    params : sequence of sympy Symbol or str
-        The parameters; each must occur in the loss.
-    h : sympy Symbol, optional
-        The step-size symbol (default ``h``); it must not occur in the loss.
-
-    Returns
-    -------
-    (loss, params, h)
-
-    Examples
-    --------
-    >>> prepare_loss("0.5*w**2", ["w"])
-    (w**2/2, (w,), h)
-    """
-    params = parse_params(params)
-    if isinstance(loss, str):
-        loss = parse_loss(loss, params)
-    else:
-        try:
-            loss = sp.sympify(loss, strict=True)
-        except sp.SympifyError:
-            raise InputError(
-                f"the loss must be a sympy expression or a string, got {loss!r}"
-            ) from None
-        if not isinstance(loss, sp.Expr) or isinstance(loss, sp.MatrixBase):
-            raise InputError("the loss must be a scalar sympy expression")
-        missing = [str(p) for p in params if p not in loss.free_symbols]
-        if missing:
-            raise InputError(f"parameter(s) {', '.join(missing)} do not occur in the loss {loss}")
-        loss = loss.xreplace({f: sp.Rational(str(f)) for f in loss.atoms(sp.Float)})
-    h = H if h is None else h
-    if not isinstance(h, sp.Symbol):
-        raise InputError(f"h must be a sympy Symbol, got {h!r}")
-    if h in loss.free_symbols:
-        raise InputError(
-            f"the loss uses the symbol {h}, which stands for the step size; rename it or pass "
-            "another step-size symbol with h=..."
-        )
-    return loss, params, h
+__all__ = ["H", "modified_equation", "modified_flow", "modified_loss", "prepare_loss"]
 
 
 def modified_flow(
     loss: sp.Expr | str,
     params: Sequence[sp.Symbol | str],
     order: int = 1,
-    method: str = "gd",
+    method: str | Optimizer = "gd",
     *,
     h: sp.Symbol | None = None,
     route: str = "taylor",
+    max_order: int | None = None,
 ) -> ModifiedFlow:
     """Modified flow that an optimizer on ``loss`` follows, to a given order in the step size.
 
     Parameters
     ----------
     loss : sympy expression or str
-        The loss E(θ); other free symbols are constants (data, hyper-parameters).
+        The loss E(θ); other free symbols are constants (data, hyper-parameters). Strings are read
+        by bea's safe parser; expressions get the same checks.
     params : sequence of sympy Symbol or str
         The parameters θ.
     order : int, default 1
-        Highest power of ``h`` kept.
+        Highest power of ``h`` kept (at most 12 unless ``max_order`` is raised).
     method : str or bea.optim.Optimizer, default "gd"
-        The optimizer: a name (``"gd"``, ``"proximal-point"``, ``"heavy-ball"``, ``"nesterov"``;
-        momentum then has a symbolic β) or an instance such as ``bea.optim.HeavyBall(0.9)``.
+        The optimizer: a name (``"gd"``, ``"proximal-point"``, ``"extragradient"``,
+        ``"heavy-ball"``, ``"nesterov"``, ``"adam"``, ``"rmsprop"``; symbolic hyper-parameters)
+        or an instance such as ``bea.optim.HeavyBall(0.9)``.
     h : sympy Symbol, optional
         The step-size symbol (default ``h``).
     route : {"taylor", "bseries"}
-        The derivation: ``"taylor"`` matches the Lie series of the modified field with the Taylor
-        expansion of the step (the default: the faster one, see ``benchmarks/``);
+        For gradient descent: ``"taylor"`` matches the Lie series of the modified field with the
+        Taylor expansion of the step (the default: the faster one, see ``benchmarks/``);
         ``"bseries"`` computes the modified equation on rooted trees (gradient descent is
         explicit Euler on −∇E) and evaluates it on the loss. Both give identical terms.
+    max_order : int, optional
+        Raise the bound on ``order``.
 
     Returns
     -------
@@ -115,51 +74,24 @@ def modified_flow(
     Matrix([[-a**3/4 - a*b**2/2, -a**2*b/2]])
     """
     loss, params, h = prepare_loss(loss, params, h)
-    order = _check_order(order)
-    from .optim import OPTIMIZERS, Optimizer, resolve_method
-
-    method = resolve_method(method)
-    if isinstance(method, Optimizer):
-        if route != "taylor":
-            raise InputError("route= applies to method 'gd' only")
-        if h in method_symbols(method):
-            raise InputError(f"the step size {h} cannot also be a hyper-parameter")
-        flow = method.flow(loss, params, h, order)
-        return dataclasses.replace(flow, method=method.name, loss=loss)
-    try:
-        make_step = METHODS[method]
-    except (KeyError, TypeError):
-        known = sorted(set(METHODS) | set(OPTIMIZERS))
-        raise InputError(f"unknown method {method!r}; known: {', '.join(known)}") from None
-    step = make_step(loss, params, h)
-    if route == "taylor":
-        flow = modified_equation(step.step, step.state, h, order)
-    elif route == "bseries":
-        if method != "gd":
-            raise InputError(f"route='bseries' is available for method 'gd', not {method!r}")
-        from .bseries.rk import EXPLICIT_EULER
-
+    order = check_order(order, **({} if max_order is None else {"maximum": max_order}))
+    method = resolve_method(method, params, h)
+    if route == "bseries":
+        if not isinstance(method, GD):
+            raise InputError(f"route='bseries' is available for method 'gd', not {method.name!r}")
         field = [-sp.diff(loss, p) for p in params]
-        flow = modified_equation(EXPLICIT_EULER, params, h, order, field=field)
-    else:
+        flow = modified_equation(EXPLICIT_EULER, params, h, order, field=field, max_order=max_order)
+        return flow.with_method(method.name, loss)
+    if route != "taylor":
         raise InputError(f"route must be 'taylor' or 'bseries', got {route!r}")
-    return dataclasses.replace(flow, method=step.name, loss=step.loss)
-
-
-def method_symbols(method) -> set:
-    """Free symbols of an optimizer's hyper-parameters."""
-    out = set()
-    for value in vars(method).values():
-        if isinstance(value, sp.Basic):
-            out |= value.free_symbols
-    return out
+    return method.flow(loss, params, h, order).with_method(method.name, loss)
 
 
 def modified_loss(
     loss: sp.Expr | str,
     params: Sequence[sp.Symbol | str],
     order: int = 1,
-    method: str = "gd",
+    method: str | Optimizer = "gd",
     *,
     h: sp.Symbol | None = None,
 ) -> sp.Expr:

@@ -24,7 +24,15 @@ from sympy.polys.rings import PolyElement, PolyRing
 
 from .errors import InputError
 
-__all__ = ["DiffRing", "NON_SMOOTH", "SMOOTH_FUNCTIONS"]
+__all__ = [
+    "CONSTANTS",
+    "DiffRing",
+    "ELEMENTARY",
+    "FUNCTIONS",
+    "NON_SMOOTH",
+    "NON_SMOOTH_NAMES",
+    "SMOOTH_FUNCTIONS",
+]
 
 #: Functions bea refuses because they are not smooth (backward error analysis needs derivatives).
 NON_SMOOTH = (
@@ -39,29 +47,53 @@ NON_SMOOTH = (
     sp.Piecewise,
     sp.DiracDelta,
 )
+#: Names of non-smooth functions a user may type (refused with the reason).
+NON_SMOOTH_NAMES = frozenset(
+    {"abs", "max", "min", "ceil", "relu", "round"}
+    | {f.__name__ for f in NON_SMOOTH}
+    | {f.__name__.lower() for f in NON_SMOOTH}
+)
 
-_Rule = Callable[[sp.Expr, sp.Expr], sp.Expr]
+_Rule = Callable[[sp.Expr], sp.Expr]
 
 # For an atom A = F(u): dA/du written with sympy expressions. ``_SELF`` stands for A itself so that
 # the rule never asks for a new atom when A's own value will do (exp, tan, tanh, powers).
 _SELF = sp.Symbol("__bea_self__")
 
-#: Smooth functions bea differentiates: rule giving dF(u)/du (``_SELF`` means F(u) itself).
-SMOOTH_FUNCTIONS: dict[type, _Rule] = {
-    sp.exp: lambda u, e: _SELF,
-    sp.log: lambda u, e: 1 / u,
-    sp.sin: lambda u, e: sp.cos(u),
-    sp.cos: lambda u, e: -sp.sin(u),
-    sp.tan: lambda u, e: 1 + _SELF**2,
-    sp.tanh: lambda u, e: 1 - _SELF**2,
-    sp.sinh: lambda u, e: sp.cosh(u),
-    sp.cosh: lambda u, e: sp.sinh(u),
-    sp.atan: lambda u, e: 1 / (1 + u**2),
-    sp.asin: lambda u, e: 1 / sp.sqrt(1 - u**2),
-    sp.acos: lambda u, e: -1 / sp.sqrt(1 - u**2),
-    sp.asinh: lambda u, e: 1 / sp.sqrt(1 + u**2),
-    sp.erf: lambda u, e: 2 / sp.sqrt(sp.pi) * sp.exp(-(u**2)),
+#: The one table of elementary functions: name in a loss string → (sympy function, rule giving
+#: dF(u)/du, where ``_SELF`` means F(u) itself). The parser accepts these names; the ring
+#: differentiates these functions.
+ELEMENTARY: dict[str, tuple[type, _Rule]] = {
+    "exp": (sp.exp, lambda u: _SELF),
+    "log": (sp.log, lambda u: 1 / u),
+    "sin": (sp.sin, lambda u: sp.cos(u)),
+    "cos": (sp.cos, lambda u: -sp.sin(u)),
+    "tan": (sp.tan, lambda u: 1 + _SELF**2),
+    "tanh": (sp.tanh, lambda u: 1 - _SELF**2),
+    "sinh": (sp.sinh, lambda u: sp.cosh(u)),
+    "cosh": (sp.cosh, lambda u: sp.sinh(u)),
+    "atan": (sp.atan, lambda u: 1 / (1 + u**2)),
+    "asin": (sp.asin, lambda u: 1 / sp.sqrt(1 - u**2)),
+    "acos": (sp.acos, lambda u: -1 / sp.sqrt(1 - u**2)),
+    "asinh": (sp.asinh, lambda u: 1 / sp.sqrt(1 + u**2)),
+    "erf": (sp.erf, lambda u: 2 / sp.sqrt(sp.pi) * sp.exp(-(u**2))),
 }
+
+#: Derivative rules by sympy function (the ring's view of :data:`ELEMENTARY`).
+SMOOTH_FUNCTIONS: dict[type, _Rule] = {cls: rule for cls, rule in ELEMENTARY.values()}
+
+#: Every function name a loss string may call: the elementary functions and a few compositions
+#: of them (which the ring sees as their parts).
+FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
+    **{name: cls for name, (cls, _) in ELEMENTARY.items()},
+    "ln": sp.log,
+    "sqrt": sp.sqrt,
+    "sigmoid": lambda u: 1 / (1 + sp.exp(-u)),
+    "softplus": lambda u: sp.log(1 + sp.exp(u)),
+}
+
+#: Named constants of a loss string.
+CONSTANTS = {"pi": sp.pi}
 
 
 def _pow_rule(u: sp.Expr, e: sp.Expr) -> sp.Expr:
@@ -69,6 +101,17 @@ def _pow_rule(u: sp.Expr, e: sp.Expr) -> sp.Expr:
     if e == -1:
         return -(_SELF**2)
     return e * _SELF * (1 / u)
+
+
+def _expression(e) -> sp.Expr:
+    """A sympy expression (strings are refused: the ring never parses text)."""
+    try:
+        return sp.sympify(e, strict=True)
+    except sp.SympifyError:
+        raise InputError(
+            f"the ring takes sympy expressions, got {type(e).__name__}; parse text with "
+            "bea.parsing.parse_expression"
+        ) from None
 
 
 def _exact(number: sp.Expr) -> sp.Rational:
@@ -100,7 +143,7 @@ class DiffRing:
     """
 
     def __init__(self, exprs: Iterable[sp.Expr], state: Sequence[sp.Symbol]):
-        exprs = [sp.sympify(e) for e in exprs]
+        exprs = [_expression(e) for e in exprs]
         self.state = tuple(state)
         state_set = set(self.state)
         others: set[sp.Symbol] = set()
@@ -201,7 +244,7 @@ class DiffRing:
         if rule is not None:
             if len(e.args) != 1:
                 raise InputError(f"{e.func.__name__} takes one argument (found {e})")
-            return "atom", (e.args[0], rule(e.args[0], None))
+            return "atom", (e.args[0], rule(e.args[0]))
         if e.is_number:  # pi, E, EulerGamma, ...: constant atoms
             return "atom", (e, sp.Integer(0))
         raise InputError(f"bea cannot differentiate the function {e.func} (found {e})")
@@ -209,7 +252,7 @@ class DiffRing:
     # ------------------------------------------------------------------------- conversions
     def to_ring(self, expr: sp.Expr, _self: PolyElement | None = None) -> PolyElement:
         """Convert a sympy expression (whose atoms this ring knows) into a ring element."""
-        expr = sp.sympify(expr)
+        expr = _expression(expr)
         if _self is not None:
             if expr == _SELF:
                 return _self

@@ -14,6 +14,7 @@ it so that it vanishes at the critical points of the loss when they can be compu
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from sympy.polys.rings import PolyElement
 from .diffring import DiffRing
 from .errors import BeaError, InputError, NotAGradientError
 
-__all__ = ["ModifiedFlow"]
+__all__ = ["ModifiedFlow", "common_denominator"]
 
 
 def _integrate_poly(p: PolyElement, k: int) -> PolyElement:
@@ -92,13 +93,119 @@ class ModifiedFlow:
     h: sp.Symbol
     method: str = "map"
     loss: sp.Expr | None = None
+    slow_manifold: tuple[sp.Matrix, ...] | None = field(default=None, repr=False)
     _ring: DiffRing | None = field(default=None, repr=False)
     _ring_terms: tuple | None = field(default=None, repr=False)
 
     @classmethod
-    def _from_ring(cls, ring: DiffRing, ring_terms, *, state, h, method, loss=None):
+    def from_ring(
+        cls,
+        ring: DiffRing,
+        ring_terms,
+        *,
+        state,
+        h: sp.Symbol,
+        method: str = "map",
+        loss: sp.Expr | None = None,
+        slow_manifold=None,
+    ) -> ModifiedFlow:
+        """A flow from terms that are elements of a :class:`~bea.diffring.DiffRing`.
+
+        Parameters
+        ----------
+        ring : DiffRing
+        ring_terms : sequence of sequences of ring elements
+            ``ring_terms[j][i]`` is component i of f_j.
+        state, h, method, loss
+            As the attributes.
+        slow_manifold : sequence of sympy Matrix, optional
+            For methods with fast variables: their expansion w = Σ h^k W_k(θ) after the transient.
+
+        Returns
+        -------
+        ModifiedFlow
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> t, h = sp.symbols("t h")
+        >>> R = DiffRing([t], [t])
+        >>> ModifiedFlow.from_ring(R, [[R.to_ring(-t)]], state=[t], h=h).terms
+        (Matrix([[-t]]),)
+        """
         terms = tuple(sp.Matrix([ring.to_sympy(p) for p in t]) for t in ring_terms)
-        return cls(terms, tuple(state), h, method, loss, ring, tuple(tuple(t) for t in ring_terms))
+        manifold = None if slow_manifold is None else tuple(sp.Matrix(w) for w in slow_manifold)
+        return cls(
+            terms,
+            tuple(state),
+            h,
+            method,
+            loss,
+            manifold,
+            ring,
+            tuple(tuple(t) for t in ring_terms),
+        )
+
+    @classmethod
+    def from_exprs(
+        cls,
+        terms,
+        state,
+        h: sp.Symbol,
+        *,
+        method: str = "map",
+        loss: sp.Expr | None = None,
+        slow_manifold=None,
+    ) -> ModifiedFlow:
+        """A flow from its terms given as sympy expressions (built exactly in a fresh ring).
+
+        Each component is written over one state-free common denominator where there is one
+        (such as a power of 1 − β), so that the ring stays canonical.
+
+        Parameters
+        ----------
+        terms : sequence of column vectors (sympy Matrix or lists of expressions)
+            ``terms[j]`` is f_j.
+        state, h, method, loss, slow_manifold
+            As in :meth:`from_ring`.
+
+        Returns
+        -------
+        ModifiedFlow
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> t, h = sp.symbols("t h")
+        >>> flow = ModifiedFlow.from_exprs([[-t], [-t / 2]], [t], h)
+        >>> flow.vector_field()
+        Matrix([[-h*t/2 - t]])
+        """
+        state = tuple(state)
+        exprs = common_denominator([sp.Matrix(t) for t in terms], state)
+        ring = DiffRing([e for t in exprs for e in t], state)
+        ring_terms = [[ring.to_ring(e) for e in t] for t in exprs]
+        return cls.from_ring(
+            ring,
+            ring_terms,
+            state=state,
+            h=h,
+            method=method,
+            loss=loss,
+            slow_manifold=slow_manifold,
+        )
+
+    def with_method(self, method: str, loss: sp.Expr | None = None) -> ModifiedFlow:
+        """The same flow labelled with the method that produced it and its loss.
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> t, h = sp.symbols("t h")
+        >>> ModifiedFlow.from_exprs([[-t]], [t], h).with_method("gd", t**2 / 2).method
+        'gd'
+        """
+        return dataclasses.replace(self, method=method, loss=loss)
 
     # ------------------------------------------------------------------ basic views
     @property
@@ -478,3 +585,38 @@ def _integrate_sympy(target, state, j: int) -> sp.Expr:
         (t for t in sp.Add.make_args(V) if not (t.free_symbols & set(state))), sp.Integer(0)
     )
     return V - const
+
+
+def common_denominator(terms, state) -> list[list[sp.Expr]]:
+    """Write every component as N/D with one denominator D free of the state (e.g. a power of
+    1 − β), so that a ring built from them holds the single constant atom 1/D and stays canonical.
+    Terms with a state-dependent denominator (adaptive methods) are only expanded.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> t, beta = sp.symbols("t beta")
+    >>> common_denominator([sp.Matrix([t / (1 - beta) + t])], [t])
+    [[(beta*t - 2*t)/(beta - 1)]]
+    """
+    parts = []
+    for f in terms:
+        row = []
+        for e in f:
+            num, den = sp.fraction(sp.cancel(sp.together(sp.expand(e))))
+            if den.free_symbols & set(state):  # non-polynomial terms: the ring's atoms handle it
+                return [[sp.expand(x) for x in f] for f in terms]
+            row.append((num, den))
+        parts.append(row)
+    D = sp.Integer(1)
+    for row in parts:
+        for _, den in row:
+            D = sp.lcm(D, den)
+    out = []
+    for row in parts:
+        cells = []
+        for num, den in row:
+            N = sp.expand(num * sp.cancel(D / den))
+            cells.append(N if D == 1 else sp.Mul(N, sp.Pow(D, -1), evaluate=False))
+        out.append(cells)
+    return out

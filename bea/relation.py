@@ -26,10 +26,10 @@ from collections.abc import Mapping, Sequence
 
 import sympy as sp
 
-from .diffring import DiffRing
+from ._checks import check_order, check_step_symbol, check_symbols
 from .errors import InputError
 from .flow import ModifiedFlow
-from .series import _check_order, _check_symbols
+from .parsing import as_expression
 
 __all__ = ["relation_modified_equation"]
 
@@ -53,7 +53,7 @@ def relation_modified_equation(
     *,
     fast: Mapping[int, Sequence[sp.Symbol]] | None = None,
     method: str = "relation",
-    slaved: list | None = None,
+    max_order: int | None = None,
 ) -> ModifiedFlow:
     """Modified field of a method given by a relation between iterates (see the module docstring).
 
@@ -75,13 +75,14 @@ def relation_modified_equation(
         They are slaved to the slow ones, w_n = W₀(θ_n) + h W₁(θ_n) + …, and solved with them.
     method : str
         Name recorded in the result.
-    slaved : list, optional
-        If given, receives W₀, …, W_order (sympy columns): the fast variables' expansion
-        w = Σ h^k W_k(θ) on the slow manifold.
+    max_order : int, optional
+        Raise the bound on ``order`` (default :data:`bea._checks.MAX_ORDER`).
 
     Returns
     -------
     ModifiedFlow
+        With fast variables, its ``slow_manifold`` holds W₀, …, W_order (sympy columns): the
+        fast variables' expansion w = Σ h^k W_k(θ) after the transient.
 
     Examples
     --------
@@ -100,18 +101,21 @@ def relation_modified_equation(
     >>> flow.terms[0]
     Matrix([[-t/sqrt(epsilon + t**2)]])
     """
-    order = _check_order(order)
-    state = _check_symbols(state, "state")
+    order = check_order(order, **({} if max_order is None else {"maximum": max_order}))
+    state = check_symbols(state, "state")
+    h = check_step_symbol(h)
     d = len(state)
     fast = {} if fast is None else fast
-    R = [sp.sympify(r) for r in relation]
+    if isinstance(relation, str | sp.Basic):
+        raise InputError("the relation must be a sequence of expressions, one per component")
+    R = [as_expression(r, what="relation") for r in relation]
     shifts = {}
     for s, syms in shifted.items():
-        syms = _check_symbols(syms, f"shift {s}")
+        syms = check_symbols(syms, f"shift {s}")
         if s == 0 or len(syms) != d:
             raise InputError(f"shift {s} must be non-zero with {d} symbols")
         shifts[int(s)] = syms
-    fasts = {int(s): _check_symbols(syms, f"fast shift {s}") for s, syms in fast.items()}
+    fasts = {int(s): check_symbols(syms, f"fast shift {s}") for s, syms in fast.items()}
     e = len(next(iter(fasts.values()))) if fasts else 0
     if any(len(v) != e for v in fasts.values()):
         raise InputError("every fast shift needs the same number of symbols")
@@ -235,36 +239,6 @@ def relation_modified_equation(
         if e and m < order:
             Kw = coefficient(range(d, d + e), m + 1, F, W)  # W_{m+1} absent
             W.append((-Ninv * sp.Matrix(Kw)).applyfunc(sp.expand))
-    if slaved is not None:
-        slaved.extend(W)
-    exprs = _common_denominator(F, state)
-    ring = DiffRing([ex for f in exprs for ex in f], state)
-    ring_terms = [[ring.to_ring(ex) for ex in f] for f in exprs]
-    return ModifiedFlow._from_ring(ring, ring_terms, state=state, h=h, method=method)
-
-
-def _common_denominator(F, state) -> list[list[sp.Expr]]:
-    """Write every component as N/D with one denominator D free of the state (e.g. a power of
-    1 − β), so that the ring holds the single constant atom 1/D and stays canonical. Terms with a
-    state-dependent denominator (adaptive methods) are only expanded."""
-    parts = []
-    for f in F:
-        row = []
-        for e in f:
-            num, den = sp.fraction(sp.cancel(sp.together(sp.expand(e))))
-            if den.free_symbols & set(state):  # non-polynomial terms: the ring's atoms handle it
-                return [[sp.expand(x) for x in f] for f in F]
-            row.append((num, den))
-        parts.append(row)
-    D = sp.Integer(1)
-    for row in parts:
-        for _, den in row:
-            D = sp.lcm(D, den)
-    out = []
-    for row in parts:
-        cells = []
-        for num, den in row:
-            N = sp.expand(num * sp.cancel(D / den))
-            cells.append(N if D == 1 else sp.Mul(N, sp.Pow(D, -1), evaluate=False))
-        out.append(cells)
-    return out
+    return ModifiedFlow.from_exprs(
+        F, state, h, method=method, slow_manifold=tuple(W) if e else None
+    )

@@ -16,10 +16,9 @@ import time
 
 import numpy as np
 
-from bea import study
-from bea.figure_set import figures
 from bea.models import TwoParameter
-from bea.report import reproduce
+from bea.study import experiments as study
+from bea.study import figures, reproduce
 
 
 def main() -> None:

@@ -19,9 +19,9 @@ import sympy as sp
 from scipy.integrate import solve_ivp
 
 import bea
-from bea.methods import gradient_descent
 from bea.models import TwoParameter
 from bea.numeric import compile_expressions, compile_step
+from bea.optim import GD
 
 
 def baseline_pair(fields, phi, point, h, horizon):
@@ -70,7 +70,7 @@ def main() -> None:
     h = sp.Symbol("h")
     flow = bea.modified_flow(model.loss, model.params, order=3)
     fields = [compile_expressions(list(flow.vector_field(p)), flow.state, flow.h) for p in orders]
-    phi = compile_step(gradient_descent(model.loss, model.params, h))
+    phi = compile_step(GD().step_map(model.loss, model.params, h))
     pairs = [(rng.integers(n_h), rng.integers(args.points)) for _ in range(args.baseline_pairs)]
     t0 = time.perf_counter()
     for i, k in pairs:

@@ -9,7 +9,6 @@ import sympy as sp
 
 import bea
 from bea.errors import InputError
-from bea.methods import gradient_descent
 from bea.models import TwoParameter
 from bea.numeric import (
     compile_expressions,
@@ -19,6 +18,7 @@ from bea.numeric import (
     integrate_flows,
     iterate,
 )
+from bea.optim import GD
 
 a, b, x, y, h = sp.symbols("a b x y h")
 MODELS = [TwoParameter(), TwoParameter(x=2, y=0.3), TwoParameter(x=-0.5, y=1.5)]
@@ -36,7 +36,7 @@ def test_vectorized_loss_gradient_hessian_match_the_compiled_sympy_loss(m):
 
 @pytest.mark.parametrize("m", MODELS, ids=str)
 def test_gd_step_and_rig_match_the_generic_step_map_and_igr(m):
-    phi = compile_step(gradient_descent(m.loss, m.params, h))
+    phi = compile_step(GD().step_map(m.loss, m.params, h))
     steps = np.array([0.01, 0.1, 0.3])
     Y = np.broadcast_to(POINTS, (3, *POINTS.shape))
     np.testing.assert_allclose(
@@ -92,7 +92,7 @@ def test_gradient_flow_limit_matches_integrated_gradient_flow(m):
 
 def test_one_gd_step_multiplies_the_imbalance_by_one_minus_h2_x2_r2():
     m = TwoParameter()
-    step = gradient_descent(m.symbolic_loss, m.params, h).step
+    step = GD().step_map(m.symbolic_loss, m.params, h).step
     ratio = (step[0] ** 2 - step[1] ** 2) / (a**2 - b**2)
     assert sp.simplify(ratio - m.symbolic_imbalance_factor(h)) == 0
 
@@ -111,7 +111,7 @@ def test_stability_limit_separates_staying_from_drifting_to_a_flatter_minimum():
     theta = np.array([1.5, m.valley(1.5)])
     limit = float(m.stability_limit(theta))
     assert limit == pytest.approx(2 / float(m.sharpness(theta)), rel=1e-13)
-    phi = compile_step(gradient_descent(m.loss, m.params, h))
+    phi = compile_step(GD().step_map(m.loss, m.params, h))
     start = theta + 1e-6 * np.array([1.0, 1.0])
     steps = np.array([0.95, 1.05]) * limit
     res = iterate(phi, start, steps, 4000)

@@ -24,7 +24,8 @@ from math import factorial
 import sympy as sp
 
 from ..errors import InputError
-from .trees import Tree, canonical, density, order, tree_str, trees_up_to
+from ..parsing import as_expression, parse_expression
+from .trees import Tree, canonical, density, order, tree_str, trees, trees_up_to
 
 __all__ = [
     "BSeries",
@@ -37,21 +38,43 @@ __all__ = [
 ]
 
 
-def _exact(x):
-    """A coefficient as an exact number: Fraction if rational, else a sympy expression."""
+def exact_coefficient(x):
+    """A coefficient as an exact number: Fraction if rational, else a sympy expression.
+
+    Strings are read by bea's safe parser (never evaluated); floats are refused.
+
+    Examples
+    --------
+    >>> exact_coefficient("1/3"), exact_coefficient(sp.Symbol("c") / 2)
+    (Fraction(1, 3), c/2)
+    """
+    if isinstance(x, bool):
+        raise InputError(f"B-series coefficients must be numbers or expressions, got {x!r}")
     if isinstance(x, Fraction | int):
         return Fraction(x)
     if isinstance(x, float):
         raise InputError(f"B-series coefficients must be exact, got the float {x!r}")
-    x = sp.sympify(x)
+    if isinstance(x, str):
+        x = parse_expression(x, what="coefficient")
+    elif not isinstance(x, sp.Basic):
+        raise InputError(f"B-series coefficients must be numbers or expressions, got {x!r}")
+    elif x.has(sp.Float):
+        raise InputError(f"B-series coefficients must be exact, got {x}")
+    else:
+        x = as_expression(x, what="coefficient")
     if x.is_Rational:
         return Fraction(int(x.p), int(x.q))
-    if x.has(sp.Float):
-        raise InputError(f"B-series coefficients must be exact, got {x}")
     return x
 
 
-def _out(x):
+def as_sympy(x):
+    """A coefficient (Fraction or sympy expression) as a sympy expression.
+
+    Examples
+    --------
+    >>> as_sympy(Fraction(1, 6))
+    1/6
+    """
     return sp.Rational(x.numerator, x.denominator) if isinstance(x, Fraction) else sp.expand(x)
 
 
@@ -85,14 +108,14 @@ class BSeries:
         """The coefficient of tree ``t`` as a sympy number or expression."""
         if order(t) > self.order:
             raise InputError(f"this B-series stops at order {self.order}, tree {tree_str(t)}")
-        return _out(self.coefficients.get(t, Fraction(0)))
+        return as_sympy(self.coefficients.get(t, Fraction(0)))
 
     def raw(self, t: Tree):
         """The coefficient in the internal exact type (Fraction or sympy)."""
         return self.coefficients.get(t, Fraction(0))
 
     def __str__(self) -> str:
-        parts = [f"∅: {_out(self.empty)}"] + [
+        parts = [f"∅: {as_sympy(self.empty)}"] + [
             f"{tree_str(t)}: {self[t]}" for t in trees_up_to(self.order)
         ]
         return f"B-series to order {self.order}: " + ", ".join(parts)
@@ -104,8 +127,15 @@ class BSeries:
         return BSeries({t: v for t, v in self.coefficients.items() if order(t) <= n}, self.empty, n)
 
 
-def _series(values: dict, empty, n: int) -> BSeries:
-    return BSeries({t: v for t, v in values.items() if v != 0}, _exact(empty), n)
+def from_values(values: dict, empty, n: int) -> BSeries:
+    """A B-series to order n from tree → coefficient (zeros dropped).
+
+    Examples
+    --------
+    >>> from_values({(): Fraction(1)}, 0, 1)[()]
+    1
+    """
+    return BSeries({t: v for t, v in values.items() if v != 0}, exact_coefficient(empty), n)
 
 
 def exact_flow(n: int) -> BSeries:
@@ -116,7 +146,7 @@ def exact_flow(n: int) -> BSeries:
     >>> exact_flow(2)[((),)]
     1/2
     """
-    return _series({t: Fraction(1, density(t)) for t in trees_up_to(n)}, 1, n)
+    return from_values({t: Fraction(1, density(t)) for t in trees_up_to(n)}, 1, n)
 
 
 # ---------------------------------------------------------------- labelled-tree enumerations
@@ -212,7 +242,7 @@ def compose(a: BSeries, b: BSeries) -> BSeries:
                 term = term * b.raw(r)
             total += mult * term
         out[t] = total
-    return _series(out, a.empty, n)
+    return from_values(out, a.empty, n)
 
 
 def substitute(b: BSeries, a: BSeries) -> BSeries:
@@ -243,7 +273,7 @@ def substitute(b: BSeries, a: BSeries) -> BSeries:
                 term = term * b.raw(p)
             total += mult * term
         out[t] = total
-    return _series(out, a.empty, n)
+    return from_values(out, a.empty, n)
 
 
 def lie_derivative(a: BSeries, b: BSeries) -> BSeries:
@@ -264,7 +294,7 @@ def lie_derivative(a: BSeries, b: BSeries) -> BSeries:
         for rest, branch in _branches(t):
             total += a.raw(rest) * b.raw(branch)
         out[t] = total
-    return _series(out, 0, n)
+    return from_values(out, 0, n)
 
 
 def modified_equation(a: BSeries, n: int | None = None) -> BSeries:
@@ -312,7 +342,7 @@ def modified_equation(a: BSeries, n: int | None = None) -> BSeries:
                     value -= d / facts[k] if isinstance(d, Fraction) else d / sp.Integer(facts[k])
             if value != 0:
                 b[t] = value
-    return _series(b, 0, n)
+    return from_values(b, 0, n)
 
 
 def modifying_integrator(a: BSeries, n: int | None = None) -> BSeries:
@@ -347,10 +377,8 @@ def modifying_integrator(a: BSeries, n: int | None = None) -> BSeries:
         value = rest / a1
         if value != 0:
             c[t] = value
-    return _series(c, 0, n)
+    return from_values(c, 0, n)
 
 
 def _trees_of(m: int):
-    from .trees import trees
-
     return trees(m)

@@ -13,11 +13,12 @@ from itertools import product
 
 import sympy as sp
 
+from .._checks import check_order, check_step_symbol, check_symbols
 from ..diffring import DiffRing
 from ..errors import InputError
 from ..flow import ModifiedFlow
-from ..series import _check_order, _check_symbols
-from .algebra import BSeries, _out
+from ..parsing import as_expression
+from .algebra import BSeries, as_sympy
 from .trees import Tree, order, symmetry, trees_up_to
 
 __all__ = ["elementary_differentials", "evaluate"]
@@ -66,8 +67,8 @@ def elementary_differentials(
     >>> [ring.to_sympy(F[t][0]) for t in [(), ((),), (((),),), ((), ())]]
     [u**2, 2*u**3, 4*u**4, 2*u**4]
     """
-    state = _check_symbols(state, "state")
-    field = [sp.sympify(e) for e in field]
+    state = check_symbols(state, "state")
+    field = [as_expression(e, state, what="vector field") for e in field]
     if len(field) != len(state):
         raise InputError(f"the field needs {len(state)} components, got {len(field)}")
     ring = DiffRing([*field, *extra], state)
@@ -121,12 +122,11 @@ def evaluate(
     >>> flow.vector_field()
     Matrix([[3*h**2*u**4/2 - h*u**3 + u**2]])
     """
-    order_ = b.order - 1 if order_ is None else _check_order(order_)
+    order_ = b.order - 1 if order_ is None else check_order(order_, maximum=None)
     if order_ + 1 > b.order:
         raise InputError(f"a field of order {order_} needs a B-series to order {order_ + 1}")
-    if not isinstance(h, sp.Symbol):
-        raise InputError(f"h must be a sympy Symbol, got {h!r}")
-    symbolic = [_out(v) for v in b.coefficients.values() if not isinstance(v, Fraction)]
+    h = check_step_symbol(h)
+    symbolic = [as_sympy(v) for v in b.coefficients.values() if not isinstance(v, Fraction)]
     ring, F = elementary_differentials(field, state, order_ + 1, extra=symbolic)
     d = len(F[()])
     terms = [[ring.ring.zero] * d for _ in range(order_ + 1)]
@@ -134,9 +134,9 @@ def evaluate(
         coeff = b.raw(t)
         if coeff == 0:
             continue
-        scale = ring.to_ring(_out(coeff) / symmetry(t))  # exact; symbols become constants
+        scale = ring.to_ring(as_sympy(coeff) / symmetry(t))  # exact; symbols become constants
         j = order(t) - 1
         for i in range(d):
             if comps[i]:
                 terms[j][i] += comps[i] * scale
-    return ModifiedFlow._from_ring(ring, terms, state=tuple(state), h=h, method=method)
+    return ModifiedFlow.from_ring(ring, terms, state=tuple(state), h=h, method=method)

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from .algebra import BSeries, _out, modified_equation
+from .algebra import BSeries, as_sympy, modified_equation
 from .trees import Tree, butcher_product, canonical, symmetry, trees
 
 __all__ = ["energy_preservation_order", "free_tree"]
@@ -116,7 +116,7 @@ def energy_preservation_order(a: BSeries, n: int | None = None) -> int:
             key, sign = free_tree(butcher_product(t, ()))
             if key is None:
                 continue
-            sums[key] += sign * _out(b.raw(t)) / symmetry(t)
+            sums[key] += sign * as_sympy(b.raw(t)) / symmetry(t)
         if any(sp.simplify(v) != 0 for v in sums.values()):
             return m - 1
     return n

@@ -8,8 +8,11 @@ from fractions import Fraction
 
 import sympy as sp
 
+from .._checks import check_symbols
 from ..errors import InputError
-from .algebra import BSeries, _exact, _series, exact_flow
+from ..parsing import as_expression
+from ..step import StepMap
+from .algebra import BSeries, exact_coefficient, exact_flow, from_values
 from .trees import butcher_product, order, trees_up_to
 
 __all__ = [
@@ -63,7 +66,7 @@ class RungeKutta:
         if A.shape != (s, s):
             raise InputError(f"A must be {s}x{s} to match b with {s} stages, got {A.shape}")
         for x in (*A, *b):
-            _exact(x)  # floats are refused
+            exact_coefficient(x)  # floats are refused
         c = sp.Matrix([sum(A.row(i)) for i in range(s)]) if self.c is None else sp.Matrix(self.c)
         object.__setattr__(self, "A", A)
         object.__setattr__(self, "b", b)
@@ -89,8 +92,8 @@ class RungeKutta:
         1/6
         """
         s = self.stages
-        A = [[_exact(self.A[i, j]) for j in range(s)] for i in range(s)]
-        b = [_exact(x) for x in self.b]
+        A = [[exact_coefficient(self.A[i, j]) for j in range(s)] for i in range(s)]
+        b = [exact_coefficient(x) for x in self.b]
         phi, Aphi, out = {}, {}, {}
         for t in trees_up_to(n):
             vec = [Fraction(1)] * s
@@ -100,10 +103,10 @@ class RungeKutta:
             phi[t] = vec
             Aphi[t] = [sum((A[i][j] * vec[j] for j in range(s)), Fraction(0)) for i in range(s)]
             out[t] = _simplify(sum((b[i] * vec[i] for i in range(s)), Fraction(0)))
-        return _series(out, 1, n)
+        return from_values(out, 1, n)
 
     def step_map(self, field, state, h: sp.Symbol):
-        """The one-step map of an explicit method on ``field``, as a :class:`bea.methods.StepMap`
+        """The one-step map of an explicit method on ``field``, as a :class:`bea.step.StepMap`
         (for :func:`bea.verify_flow` and the Taylor route).
 
         Examples
@@ -112,12 +115,10 @@ class RungeKutta:
         >>> HEUN.step_map([y**2], [y], h).step
         Matrix([[h*(y**2/2 + (h*y**2 + y)**2/2) + y]])
         """
-        from ..methods.base import StepMap
-
         if not self.explicit:
             raise InputError(f"{self.name} is implicit: its step is defined by an equation")
-        state = tuple(state)
-        field = [sp.sympify(f) for f in field]
+        state = check_symbols(state, "state")
+        field = [as_expression(f, state, what="vector field") for f in field]
         if len(field) != len(state):
             raise InputError(f"the field needs {len(state)} components, got {len(field)}")
         ks: list[list[sp.Expr]] = []
@@ -152,7 +153,7 @@ class RungeKutta:
 
 
 def _simplify(x):
-    return x if isinstance(x, Fraction) else _exact(sp.radsimp(sp.expand(x)))
+    return x if isinstance(x, Fraction) else exact_coefficient(sp.radsimp(sp.expand(x)))
 
 
 def order_of_accuracy(a: BSeries) -> int:

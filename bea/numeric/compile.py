@@ -16,7 +16,8 @@ import sympy as sp
 
 from ..errors import InputError
 from ..flow import ModifiedFlow
-from ..methods.base import StepMap
+from ..parsing import numeric_values
+from ..step import StepMap
 
 __all__ = ["compile_expressions", "compile_flow", "compile_loss", "compile_step"]
 
@@ -24,8 +25,10 @@ Array = np.ndarray
 
 
 def _substitute(exprs: Sequence[sp.Expr], values: Mapping | None, allowed: set) -> list[sp.Expr]:
-    values = {sp.Symbol(k) if isinstance(k, str) else k: v for k, v in (values or {}).items()}
-    out = [sp.sympify(e).xreplace({k: sp.sympify(v) for k, v in values.items()}) for e in exprs]
+    by_name = {s.name: s for e in exprs for s in sp.sympify(e, strict=True).free_symbols}
+    given = numeric_values(values, allowed)
+    sub = {by_name.get(k.name, k): v for k, v in given.items()}
+    out = [sp.sympify(e, strict=True).xreplace(sub) for e in exprs]
     unknown = set().union(*(e.free_symbols for e in out)) - allowed
     if unknown:
         names = ", ".join(sorted(map(str, unknown)))
@@ -190,9 +193,9 @@ def compile_step(step: StepMap, values: Mapping | None = None) -> Callable[[Arra
     Examples
     --------
     >>> import numpy as np, sympy as sp
-    >>> from bea.methods import gradient_descent
+    >>> from bea.optim import GD
     >>> t, h = sp.symbols("t h")
-    >>> phi = compile_step(gradient_descent(t**2 / 2, (t,), h))
+    >>> phi = compile_step(GD().step_map(t**2 / 2, (t,), h))
     >>> phi(np.array([[1.0], [2.0]]), np.array([0.1, 0.5]))
     array([[0.9],
            [1. ]])

@@ -7,8 +7,8 @@ import pytest
 import sympy as sp
 
 import bea
-from bea.methods import gradient_descent
 from bea.numeric import compile_expressions, compile_flow, compile_loss, compile_step
+from bea.optim import GD
 
 a, b, c, x, h = sp.symbols("a b c x h")
 LOSS = sp.log(1 + sp.exp(-(a * x + b))) + c**2 * sp.sin(a) / 2
@@ -47,7 +47,7 @@ def test_modified_flow_fields_match_sympy_for_each_order():
 
 
 def test_step_map_broadcasts_step_sizes_over_a_grid():
-    phi = compile_step(gradient_descent(LOSS, PARAMS, h), values={"x": 2})
+    phi = compile_step(GD().step_map(LOSS, PARAMS, h), values={"x": 2})
     pts = rng.normal(size=(6, 3))
     hs = np.array([0.1, 0.2])
     out = phi(np.broadcast_to(pts, (2, 6, 3)), hs[:, None])

@@ -9,6 +9,7 @@ import pytest
 import sympy as sp
 
 import bea
+import bea.optim
 from bea.cli import main
 from bea.models import TwoParameter
 
@@ -158,7 +159,7 @@ def test_cli_verify_errors_are_one_line(capsys):
 
 def test_verify_flow_checks_orders_like_verify():
     m = TwoParameter()
-    step = bea.methods.gradient_descent(m.loss, m.params, sp.Symbol("h"))
+    step = bea.optim.GD().step_map(m.loss, m.params, sp.Symbol("h"))
     flow = bea.modified_flow(m.loss, m.params, order=2)
     for bad in ((1.5,), (True,), (-1,)):
         with pytest.raises(bea.InputError, match="order"):
@@ -167,7 +168,7 @@ def test_verify_flow_checks_orders_like_verify():
 
 def test_a_map_that_is_not_gradient_descent_can_be_verified_with_verify_flow():
     t, h = sp.symbols("t h")
-    from bea.methods.base import StepMap
+    from bea.step import StepMap
 
     # the second-order Taylor method for t' = -sin t (t'' = sin t cos t)
     step = StepMap(

@@ -10,10 +10,10 @@ import sympy as sp
 from scipy.integrate import solve_ivp
 
 import bea
-from bea import study
-from bea.methods import gradient_descent
 from bea.models import TwoParameter
 from bea.numeric import compile_expressions, compile_step, iterate
+from bea.optim import GD
+from bea.study import experiments as study
 
 M = TwoParameter()
 QUICK = study.Settings(quick=True)
@@ -32,7 +32,7 @@ def sweep():
 
 
 def test_sweep_gd_limits_match_the_generic_gd_step_map(sweep):
-    phi = compile_step(gradient_descent(M.loss, M.params, h))
+    phi = compile_step(GD().step_map(M.loss, M.params, h))
     pick = np.array([0, 3])
     steps = sweep.steps[pick]
     res = iterate(phi, np.array(M.start), steps, np.ceil(QUICK.horizon(False) / steps).astype(int))
@@ -90,7 +90,7 @@ def test_explicit_regularization_matches_solve_ivp_on_the_closed_form_loss():
 
 def test_trajectories_gd_paths_and_order1_flow_are_right():
     p = study.trajectories(M, M.start, (0.01, 0.04), QUICK)
-    phi = compile_step(gradient_descent(M.loss, M.params, h))
+    phi = compile_step(GD().step_map(M.loss, M.params, h))
     res = iterate(phi, np.array(M.start), [0.04], 50, record=True)
     np.testing.assert_allclose(p.gd[1][:51], res.trajectory[:, 0, 0], atol=1e-13)
     assert p.gd_index[1][:51].tolist() == list(range(51))
@@ -109,7 +109,7 @@ def test_trajectories_refuse_unstable_step_sizes():
 def test_rig_ratio_is_rig_over_loss_from_the_generic_igr():
     r = study.rig_along_path(M, M.start, [0.02, 0.05], QUICK)
     R = compile_expressions([bea.igr(M.loss, M.params).R, M.loss], M.params)
-    phi = compile_step(gradient_descent(M.loss, M.params, h))
+    phi = compile_step(GD().step_map(M.loss, M.params, h))
     res = iterate(phi, np.array(M.start), [0.05], 30, record=True)
     vals = R(res.trajectory[:, 0, 0])
     np.testing.assert_allclose(r.ratio[1][:31], vals[:, 0] / vals[:, 1], rtol=1e-10)

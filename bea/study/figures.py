@@ -9,22 +9,19 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from . import study
-from ._version import __version__
-from .errors import InputError
-from .models import TwoParameter
-from .plots.output import atomic_write, save_figure
-from .study import Settings
+from ..io import atomic_write, dumps, prepare_folder, versions
+from ..models import TwoParameter
+from ..plots.output import figure_bytes
+from .experiments import STAGES, Settings, StudyResults, run
 
-__all__ = ["FIGURES", "FigureSet", "figures", "prepare_folder"]
+__all__ = ["FIGURES", "FigureSet", "Progress", "draw", "figures"]
 
 #: The figures, in order (names are stable: documents link them).
 FIGURES = (
@@ -35,9 +32,6 @@ FIGURES = (
     "explicit_regularization",
     "curl_order2",
 )
-
-#: Learning rates of the R_IG/E figure, as fractions of the stability limit at the paper's start.
-RIG_FRACTIONS = (0.05, 0.3, 0.6, 0.9)
 
 
 @dataclass(frozen=True)
@@ -52,6 +46,8 @@ class FigureSet:
         File names written, relative to ``out``.
     summary : dict
         The content of ``summary.json``.
+    images : dict
+        Figure name → its PNG bytes (for reports that embed them).
 
     Examples
     --------
@@ -65,47 +61,11 @@ class FigureSet:
     out: Path
     files: tuple[str, ...]
     summary: dict
+    images: dict = field(default_factory=dict, repr=False, compare=False)
 
     def to_json(self) -> str:
         """The summary as JSON (what ``summary.json`` holds)."""
-        return _dumps(self.summary)
-
-
-def _dumps(data) -> str:
-    return json.dumps(study._to_list(data), indent=1, sort_keys=True, allow_nan=False) + "\n"
-
-
-def prepare_folder(out: str | os.PathLike) -> Path:
-    """Create the output folder (and its parents) or check it; a clear error if it cannot be used.
-
-    Examples
-    --------
-    >>> import tempfile, os
-    >>> prepare_folder(os.path.join(tempfile.mkdtemp(), "new", "figs")).is_dir()
-    True
-    """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} is a file, not a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise InputError(f"cannot create the output folder {out}: {err.strerror}") from None
-    if not os.access(out, os.W_OK | os.X_OK):
-        raise InputError(f"the output folder {out} is not writable")
-    return out
-
-
-def _nice(h: float) -> float:
-    """h rounded to one significant digit (readable legends).
-
-    Examples
-    --------
-    >>> _nice(0.0411), _nice(1.78e-05)
-    (0.04, 2e-05)
-    """
-    e = np.floor(np.log10(h))
-    return float(np.round(h / 10**e) * 10**e)
+        return dumps(self.summary)
 
 
 def _csv(header, rows) -> str:
@@ -166,7 +126,7 @@ def _summary(model, sweeps, regs, verification, curl_expr) -> dict:
             "implicit_rate_max": reg.implicit_max,
         }
     return {
-        "bea_version": __version__,
+        "versions": versions(),
         "model": {"loss": str(model.loss), "x": float(model.x), "y": float(model.y)},
         "flat_minimum": _point(model, model.flat_minimum),
         "starts": starts,
@@ -177,6 +137,95 @@ def _summary(model, sweeps, regs, verification, curl_expr) -> dict:
         },
         "curl_order2": curl_expr,
     }
+
+
+def draw(results: StudyResults, out: str | os.PathLike) -> FigureSet:
+    """Draw every figure of a study's results and write their data and ``summary.json``.
+
+    Parameters
+    ----------
+    results : StudyResults
+        From :func:`bea.study.run`.
+    out : path
+        Output folder (created if missing).
+
+    Returns
+    -------
+    FigureSet
+
+    Examples
+    --------
+    >>> import tempfile, matplotlib; matplotlib.use("Agg")
+    >>> from bea.study import Settings, run
+    >>> fs = draw(run(settings=Settings(quick=True)), tempfile.mkdtemp())
+    >>> sorted(f for f in fs.files if f.endswith(".png"))[:2]
+    ['curl_order2.png', 'error_vs_h.png']
+    """
+    import matplotlib.pyplot as plt
+
+    from ..plots.convergence import plot_verification
+    from . import plots
+
+    out = prepare_folder(out)
+    model, sweeps, regs = results.model, results.sweeps, results.regularized
+    written: list[str] = []
+    images: dict[str, bytes] = {}
+
+    def write(name: str, data: str | bytes) -> None:
+        atomic_write(out / name, data)
+        written.append(name)
+
+    def save(name: str, fig) -> None:
+        for fmt in ("png", "pdf"):
+            data = figure_bytes(fig, fmt)
+            write(f"{name}.{fmt}", data)
+            if fmt == "png":
+                images[name] = data
+        plt.close(fig)
+
+    save("trajectories", plots.plot_trajectories(model, list(results.paths.values())))
+    write("trajectories.json", dumps({k: p.to_dict() for k, p in results.paths.items()}))
+    save("error_vs_h", plot_verification(results.verification))
+    write("error_vs_h.json", results.verification.to_json())
+    sw_list = list(sweeps.values())
+    save("flatness_vs_h", plots.plot_flatness(model, sw_list))
+    orders = sw_list[0].orders
+    header = [
+        "start",
+        "h",
+        "status",
+        "gd_a",
+        "gd_b",
+        "gd_sharpness",
+        "gd_imbalance",
+        *(f"modified_flow_{p}_sharpness" for p in orders),
+    ]
+    rows = [r for name, sw in sweeps.items() for r in _sweep_rows(model, name, sw)]
+    write("flatness_vs_h.csv", _csv(header, rows))
+    save("rig_along_path", plots.plot_rig(model, results.rig))
+    write("rig_along_path.json", dumps(results.rig.to_dict()))
+    save("explicit_regularization", plots.plot_regularization(model, sw_list, list(regs.values())))
+    rows = [
+        [
+            name,
+            float(mu),
+            *map(float, reg.end[i]),
+            float(model.sharpness(reg.end[i])),
+            float(model.imbalance(reg.end[i])),
+        ]
+        for name, reg in regs.items()
+        for i, mu in enumerate(reg.mus)
+    ]
+    write(
+        "explicit_regularization.csv",
+        _csv(["start", "mu", "a", "b", "sharpness", "imbalance"], rows),
+    )
+    save("curl_order2", plots.plot_curl(model, results.curl))
+    write("curl_order2.json", dumps(results.curl.to_dict()))
+    summary = _summary(model, sweeps, regs, results.verification, results.curl.expression)
+    summary["files"] = sorted([*written, "summary.json"])
+    write("summary.json", dumps(summary))
+    return FigureSet(out, tuple(sorted(written)), summary, images)
 
 
 def figures(
@@ -210,126 +259,47 @@ def figures(
     --------
     >>> import tempfile, matplotlib; matplotlib.use("Agg")
     >>> fs = figures(tempfile.mkdtemp(), quick=True)
-    >>> sorted(f for f in fs.files if f.endswith(".png"))[:2]
-    ['curl_order2.png', 'error_vs_h.png']
     >>> fs.summary["starts"]["near"]["start"]
     [2.8, 3.5]
     """
-    from tqdm.auto import tqdm
-
-    from .plots import model as plots
-    from .plots.errors import plot_verification
-    from .verify import verify
-
     out = prepare_folder(out)
-    model = TwoParameter() if model is None else model
-    settings = Settings(quick=quick)
-    starts = {"near": (model.start, False), "far": (model.far_start, True)}
-    written: list[str] = []
+    steps = Progress(progress, stage, [*STAGES, "figures"])
+    results = run(model, Settings(quick=quick), stage=steps)
+    steps("figures")
+    fs = draw(results, out)
+    steps.close()
+    return fs
 
-    def write(name: str, data: str | bytes) -> None:
-        atomic_write(out / name, data)
-        written.append(name)
 
-    def save(name: str, fig) -> None:
-        import matplotlib.pyplot as plt
+class Progress:
+    """A progress bar over named stages (on stderr), also reporting each stage to a callback.
 
-        for suffix in (".png", ".pdf"):
-            save_figure(fig, out / f"{name}{suffix}")
-            written.append(name + suffix)
-        plt.close(fig)
+    Call it with each stage's name as the stage starts; :meth:`close` when the last one ends.
 
-    steps = [
-        "trajectories",
-        "verification",
-        "learning-rate sweeps",
-        "explicit regularization",
-        "R_IG along paths",
-        "curl of order 2",
-        "figures",
-    ]
-    bar = tqdm(total=len(steps), desc="bea figures", disable=not progress, unit="stage")
+    Examples
+    --------
+    >>> seen = []
+    >>> p = Progress(False, seen.append, ["a", "b"])
+    >>> p("a"); p("b"); p.close(); seen
+    ['a', 'b']
+    """
 
-    def begin(name: str) -> None:
-        bar.set_postfix_str(name)
-        if stage is not None:
-            stage(name)
+    def __init__(self, enabled: bool, stage: Callable[[str], None] | None, names):
+        from tqdm.auto import tqdm
 
-    begin(steps[0])
-    paths = {}
-    for name, (start, far) in starts.items():
-        limit = float(model.stability_limit(np.array(start)))
-        hs = tuple(_nice(f * limit) for f in settings.path_fractions)
-        paths[name] = study.trajectories(model, start, hs, settings, far=far)
-    bar.update()
-    begin(steps[1])
-    verification = verify(model.loss, model.params, model.start, orders=(0, 1, 2, 3))
-    bar.update()
-    begin(steps[2])
-    sweeps = {
-        name: study.learning_rate_sweep(model, start, settings, far=far)
-        for name, (start, far) in starts.items()
-    }
-    bar.update()
-    begin(steps[3])
-    regs = {
-        name: study.explicit_regularization(model, start, settings, far=far)
-        for name, (start, far) in starts.items()
-    }
-    bar.update()
-    begin(steps[4])
-    limit = float(model.stability_limit(np.array(model.start)))
-    rig = study.rig_along_path(
-        model, model.start, [_nice(f * limit) for f in RIG_FRACTIONS], settings
-    )
-    bar.update()
-    begin(steps[5])
-    curl = study.curl_order2(model, settings)
-    bar.update()
+        self._bar = tqdm(total=len(names), desc="bea", disable=not enabled, unit="stage")
+        self._stage = stage
+        self._started = False
 
-    begin(steps[6])
-    save("trajectories", plots.plot_trajectories(model, list(paths.values())))
-    write("trajectories.json", _dumps({k: p.to_dict() for k, p in paths.items()}))
-    save("error_vs_h", plot_verification(verification))
-    write("error_vs_h.json", verification.to_json() + "\n")
-    sw_list = list(sweeps.values())
-    save("flatness_vs_h", plots.plot_flatness(model, sw_list))
-    orders = sw_list[0].orders
-    header = [
-        "start",
-        "h",
-        "status",
-        "gd_a",
-        "gd_b",
-        "gd_sharpness",
-        "gd_imbalance",
-        *(f"modified_flow_{p}_sharpness" for p in orders),
-    ]
-    rows = [r for name, sw in sweeps.items() for r in _sweep_rows(model, name, sw)]
-    write("flatness_vs_h.csv", _csv(header, rows))
-    save("rig_along_path", plots.plot_rig(model, rig))
-    write("rig_along_path.json", _dumps(rig.to_dict()))
-    save("explicit_regularization", plots.plot_regularization(model, sw_list, list(regs.values())))
-    rows = [
-        [
-            name,
-            float(mu),
-            *map(float, reg.end[i]),
-            float(model.sharpness(reg.end[i])),
-            float(model.imbalance(reg.end[i])),
-        ]
-        for name, reg in regs.items()
-        for i, mu in enumerate(reg.mus)
-    ]
-    write(
-        "explicit_regularization.csv",
-        _csv(["start", "mu", "a", "b", "sharpness", "imbalance"], rows),
-    )
-    save("curl_order2", plots.plot_curl(model, curl))
-    write("curl_order2.json", _dumps(curl.to_dict()))
-    summary = _summary(model, sweeps, regs, verification, curl.expression)
-    summary["files"] = sorted([*written, "summary.json"])
-    write("summary.json", _dumps(summary))
-    bar.update()
-    bar.close()
-    return FigureSet(out, tuple(sorted(written)), summary)
+    def __call__(self, name: str) -> None:
+        if self._started:
+            self._bar.update()
+        self._started = True
+        self._bar.set_postfix_str(name)
+        if self._stage is not None:
+            self._stage(name)
+
+    def close(self) -> None:
+        """The last stage ended."""
+        self._bar.update()
+        self._bar.close()

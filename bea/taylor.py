@@ -1,4 +1,4 @@
-"""The Taylor route: the modified equation of any one-step map, by matching Lie series.
+"""The Taylor route: the modified equation of an explicit one-step map, by matching Lie series.
 
 Let Φ_h(y) = y + h d₁(y) + h² d₂(y) + … be a one-step map and f̃ = f₀ + h f₁ + h² f₂ + … the
 unknown modified field. The exact time-h flow of f̃ is the Lie series
@@ -24,36 +24,14 @@ import sympy as sp
 from sympy.polys.domains import QQ
 from sympy.polys.rings import PolyElement
 
+from ._checks import check_order, check_step_symbol, check_symbols
 from .diffring import DiffRing
 from .errors import InputError
 from .flow import ModifiedFlow
 
-__all__ = ["modified_equation", "step_coefficients"]
+__all__ = ["step_coefficients", "taylor_modified_equation"]
 
 Vec = list[PolyElement]
-
-
-def _check_order(order) -> int:
-    if isinstance(order, bool) or not isinstance(order, int | sp.Integer):
-        raise InputError(f"order must be a whole number >= 0, got {order!r}")
-    if order < 0:
-        raise InputError(f"order must be >= 0, got {order}")
-    return int(order)
-
-
-def _check_symbols(state, what: str) -> tuple[sp.Symbol, ...]:
-    out = []
-    for s in state:
-        if isinstance(s, str):
-            s = sp.Symbol(s)
-        if not isinstance(s, sp.Symbol):
-            raise InputError(f"{what} must be sympy Symbols, got {s!r}")
-        out.append(s)
-    if not out:
-        raise InputError(f"{what} must name at least one symbol")
-    if len(set(out)) != len(out):
-        raise InputError(f"{what} name a symbol twice: {', '.join(map(str, out))}")
-    return tuple(out)
 
 
 def step_coefficients(step: sp.Matrix, h: sp.Symbol, n_max: int) -> list[sp.Matrix]:
@@ -130,26 +108,24 @@ def _modified_terms(ring: DiffRing, d: Sequence[Vec], order: int) -> list[Vec]:
     return terms
 
 
-def modified_equation(
-    step, state: Sequence[sp.Symbol], h: sp.Symbol, order: int, *, field=None
+def taylor_modified_equation(
+    step, state: Sequence[sp.Symbol], h: sp.Symbol, order: int, *, max_order: int | None = None
 ) -> ModifiedFlow:
-    """Modified vector field of any one-step map, to a given order in the step size.
+    """Modified vector field of an explicit one-step map, by the recurrence of the module docstring.
 
     Parameters
     ----------
-    step : sympy Matrix or bea.bseries.RungeKutta
+    step : sympy Matrix
         The one-step map Φ_h(y) as a column of expressions in ``state`` and ``h``; other free
-        symbols are constants. It must be consistent: Φ_0(y) = y. Or a Runge–Kutta method
-        (explicit or implicit), applied to ``field``: the modified equation is then computed on
-        rooted trees (B-series) and evaluated on the field.
+        symbols are constants. It must be consistent: Φ_0(y) = y.
     state : sequence of sympy Symbol
-        The state variables y (may be larger than a model's parameters, e.g. phase space).
+        The state variables y.
     h : sympy Symbol
         The step-size symbol.
     order : int
         Highest power of ``h`` kept: the result has terms f_0, …, f_order.
-    field : sequence of sympy expressions, optional
-        The vector field f(y) (only with a Runge–Kutta ``step``).
+    max_order : int, optional
+        Raise the bound on ``order`` (default :data:`bea._checks.MAX_ORDER`).
 
     Returns
     -------
@@ -159,37 +135,19 @@ def modified_equation(
     Raises
     ------
     InputError
-        On a negative order, a map of the wrong shape, an inconsistent map, or a non-smooth map.
+        On a map of the wrong shape, an inconsistent map, or a map that is not smooth in h.
 
     Examples
     --------
     Explicit Euler on y' = y² (Hairer, Lubich & Wanner IX.1): ỹ′ = ỹ² − h ỹ³ + (3/2) h² ỹ⁴ − …
 
-    >>> import sympy as sp
     >>> y, h = sp.symbols("y h")
-    >>> flow = modified_equation(sp.Matrix([y + h * y**2]), [y], h, order=3)
-    >>> flow.vector_field()
+    >>> taylor_modified_equation(sp.Matrix([y + h * y**2]), [y], h, 3).vector_field()
     Matrix([[-8*h**3*y**5/3 + 3*h**2*y**4/2 - h*y**3 + y**2]])
-
-    The same from the method's tableau, on rooted trees; the implicit midpoint rule has only even
-    powers of h:
-
-    >>> from bea.bseries.rk import EXPLICIT_EULER, IMPLICIT_MIDPOINT
-    >>> modified_equation(EXPLICIT_EULER, [y], h, 3, field=[y**2]).vector_field()
-    Matrix([[-8*h**3*y**5/3 + 3*h**2*y**4/2 - h*y**3 + y**2]])
-    >>> modified_equation(IMPLICIT_MIDPOINT, [y], h, 3, field=[y**2]).vector_field()
-    Matrix([[h**2*y**4/4 + y**2]])
     """
-    from .bseries.rk import RungeKutta
-
-    if isinstance(step, RungeKutta):
-        return _rk_modified_equation(step, state, h, order, field)
-    if field is not None:
-        raise InputError("field= is only used with a Runge-Kutta method")
-    order = _check_order(order)
-    state = _check_symbols(state, "state")
-    if not isinstance(h, sp.Symbol):
-        raise InputError(f"h must be a sympy Symbol, got {h!r}")
+    order = check_order(order, **({} if max_order is None else {"maximum": max_order}))
+    state = check_symbols(state, "state")
+    h = check_step_symbol(h)
     if h in state:
         raise InputError(f"the step size {h} cannot also be a state variable")
     step = sp.Matrix(step)
@@ -203,23 +161,9 @@ def modified_equation(
     if any(e != 0 for e in drift):
         raise InputError(f"the step map is not consistent: at h = 0 it must return {list(state)}")
     rest = [e for n in range(1, order + 2) for e in d[n]]
-    if any(e.has(h) for e in rest):  # e.g. a map whose Taylor coefficients blow up at h = 0
+    if any(e.has(h) or e.has(sp.zoo, sp.oo, -sp.oo, sp.nan) for e in rest):
         raise InputError("the step map is not smooth in h at h = 0")
     ring = DiffRing(rest, state)
     d_ring = [None] + [[ring.to_ring(e) for e in d[n]] for n in range(1, order + 2)]
     ring_terms = _modified_terms(ring, d_ring, order)
-    return ModifiedFlow._from_ring(ring, ring_terms, state=state, h=h, method="map")
-
-
-def _rk_modified_equation(rk, state, h, order, field) -> ModifiedFlow:
-    from .bseries.algebra import modified_equation as tree_modified_equation
-    from .bseries.elementary import evaluate
-
-    order = _check_order(order)
-    state = _check_symbols(state, "state")
-    if field is None:
-        raise InputError("a Runge-Kutta method needs the vector field: field=[f_1, ..., f_d]")
-    if not isinstance(h, sp.Symbol):
-        raise InputError(f"h must be a sympy Symbol, got {h!r}")
-    b = tree_modified_equation(rk.bseries(order + 1))
-    return evaluate(b, field, state, h, order, method=rk.name)
+    return ModifiedFlow.from_ring(ring, ring_terms, state=state, h=h, method="map")

@@ -13,27 +13,29 @@ cannot resolve are dropped, and the result says which.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
 
-from .derive import modified_flow, prepare_loss
+from ._checks import check_order
 from .errors import BeaError, InputError
 from .flow import ModifiedFlow
-from .methods import METHODS
-from .methods.base import StepMap
-from .numeric.compile import compile_expressions, compile_flow, compile_loss, compile_step
+from .io import dumps, jsonable
+from .numeric.compile import compile_flow, compile_loss
 from .numeric.fit import fit_slope
-from .numeric.iterate import iterate, iterate_memory, newton_step
 from .numeric.reference import integrate_flows
-from .series import _check_order
+from .numeric.stepper import compile_stepper
+from .optim import Optimizer, resolve_method
+from .parsing import numeric_values, prepare_loss
+from .step import Step
 
 __all__ = ["Verification", "verify", "verify_flow"]
 
 _EPS = np.finfo(float).eps
+#: Most steps a global run may take.
+MAX_STEPS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -97,31 +99,31 @@ class Verification:
 
     def to_dict(self) -> dict:
         """Plain-JSON view (errors are the worst over the starting points)."""
-
-        def clean(a):
-            return [None if not np.isfinite(v) else float(v) for v in np.asarray(a)]
-
-        return {
-            "method": self.method,
-            "orders": list(self.orders),
-            "steps": clean(self.steps),
-            "horizon": self.horizon,
-            "n_points": int(self.points.shape[0]),
-            "local_slopes": {str(p): f.to_dict()["slope"] for p, f in self.local_fits.items()},
-            "global_slopes": {str(p): f.to_dict()["slope"] for p, f in self.global_fits.items()},
-            "expected_local_slopes": {str(p): p + 2 for p in self.orders},
-            "expected_global_slopes": {str(p): p + 1 for p in self.orders},
-            "local_errors": {str(p): clean(self.worst("local", p)) for p in self.orders},
-            "global_errors": {str(p): clean(self.worst("global", p)) for p in self.orders},
-            "local_fits": {str(p): f.to_dict() for p, f in self.local_fits.items()},
-            "global_fits": {str(p): f.to_dict() for p, f in self.global_fits.items()},
-            "diverged_runs": int(self.diverged.sum()),
-            **self.meta,
-        }
+        return jsonable(
+            {
+                "method": self.method,
+                "orders": list(self.orders),
+                "steps": self.steps,
+                "horizon": self.horizon,
+                "n_points": int(self.points.shape[0]),
+                "local_slopes": {str(p): f.to_dict()["slope"] for p, f in self.local_fits.items()},
+                "global_slopes": {
+                    str(p): f.to_dict()["slope"] for p, f in self.global_fits.items()
+                },
+                "expected_local_slopes": {str(p): p + 2 for p in self.orders},
+                "expected_global_slopes": {str(p): p + 1 for p in self.orders},
+                "local_errors": {str(p): self.worst("local", p) for p in self.orders},
+                "global_errors": {str(p): self.worst("global", p) for p in self.orders},
+                "local_fits": {str(p): f.to_dict() for p, f in self.local_fits.items()},
+                "global_fits": {str(p): f.to_dict() for p, f in self.global_fits.items()},
+                "diverged_runs": int(self.diverged.sum()),
+                **self.meta,
+            }
+        )
 
     def to_json(self) -> str:
-        """The data of :meth:`to_dict` as a JSON string."""
-        return json.dumps(self.to_dict(), indent=2)
+        """The data of :meth:`to_dict` as JSON (bea's one style, see :func:`bea.io.dumps`)."""
+        return dumps(self.to_dict())
 
     def __str__(self) -> str:
         rows = [
@@ -162,7 +164,7 @@ class Verification:
         -------
         matplotlib.figure.Figure
         """
-        from .plots.errors import plot_verification
+        from .plots.convergence import plot_verification
 
         return plot_verification(self, ax=ax)
 
@@ -179,17 +181,45 @@ def _step_counts(n_min: float, n_max: float, n: int) -> np.ndarray:
     return counts[::-1]  # step sizes ascending means counts descending
 
 
+def _positive(value, what: str) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{what} must be a number, got {value!r}") from None
+    if not (np.isfinite(value) and value > 0):
+        raise InputError(f"{what} must be finite and > 0, got {value}")
+    return value
+
+
 def _snap(steps, horizon: float) -> np.ndarray:
-    steps = np.asarray(steps, dtype=float).ravel()
+    """Step sizes that divide the horizon: h = T/N with N = round(T/h); refused when that merges
+    or drops some of the given sizes."""
+    try:
+        steps = np.asarray(steps, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise InputError("step sizes must be numbers") from None
     if steps.size < 3 or np.any(~np.isfinite(steps)) or np.any(steps <= 0):
         raise InputError("give at least 3 finite step sizes h > 0")
-    counts = np.maximum(np.round(horizon / steps), 1).astype(int)
-    return horizon / np.unique(counts)[::-1]
+    if np.unique(steps).size != steps.size:
+        raise InputError("a step size is given twice")
+    if np.any(steps > horizon):
+        raise InputError(
+            f"step sizes must not exceed the horizon T = {horizon:g} (each global run takes "
+            "N = T/h steps)"
+        )
+    counts = np.round(horizon / steps).astype(int)
+    if np.unique(counts).size != counts.size:
+        raise InputError(
+            f"the step sizes {', '.join(f'{h:g}' for h in np.sort(steps))} do not give different "
+            f"whole numbers of steps N = T/h over the horizon T = {horizon:g}; use a longer "
+            "horizon or step sizes further apart"
+        )
+    return horizon / np.sort(counts)[::-1]
 
 
 def verify_flow(
     flow: ModifiedFlow,
-    step: StepMap,
+    step: Step,
     point,
     orders: Sequence[int] = (0, 1, 2),
     steps=None,
@@ -198,14 +228,15 @@ def verify_flow(
     values: Mapping | None = None,
     n_steps: int = 12,
 ) -> Verification:
-    """Verify a derived modified flow against its one-step map (see :func:`verify`).
+    """Verify a derived modified flow against the step it was derived from (see :func:`verify`).
 
     Parameters
     ----------
     flow : ModifiedFlow
         The modified flow (its order must cover ``orders``).
-    step : StepMap
-        The one-step map it was derived from (same state and step-size symbol).
+    step : Step
+        The step it was derived from, of any kind of :mod:`bea.step` (same state and step-size
+        symbol); :mod:`bea.numeric.stepper` iterates it.
     point, orders, steps, horizon, values, n_steps
         As in :func:`verify`.
 
@@ -216,67 +247,51 @@ def verify_flow(
     Examples
     --------
     >>> import sympy as sp, bea
-    >>> from bea.methods import gradient_descent
+    >>> from bea.optim import GD
     >>> t, h = sp.symbols("t h")
-    >>> step = gradient_descent(sp.cos(t), (t,), h)
-    >>> flow = bea.modified_equation(step.step, step.state, h, 2)
+    >>> step = GD().step_map(sp.cos(t), (t,), h)
+    >>> flow = bea.modified_equation(step, order=2)
     >>> v = verify_flow(flow, step, [1.0], orders=(0, 1), horizon=0.5)
     >>> [round(s) for s in v.local_slopes.values()]
     [2, 3]
     """
     orders = _check_orders(orders)
+    if not isinstance(flow, ModifiedFlow) or not isinstance(step, Step):
+        raise InputError("verify_flow takes a ModifiedFlow and the step it was derived from")
     if orders[-1] > flow.order:
         raise InputError(f"the flow was derived to order {flow.order}, not {orders[-1]}")
-    if flow.state != step.state:
-        raise InputError("the flow and the step map act on different states")
-    if not (np.isfinite(horizon) and horizon > 0):
-        raise InputError(f"the horizon must be > 0, got {horizon}")
+    if flow.state != step.state or flow.h != step.h:
+        raise InputError("the flow and the step act on different states or step sizes")
+    horizon = _positive(horizon, "the horizon")
     d = len(flow.state)
     points = np.atleast_2d(np.asarray(point, dtype=float))
     if points.shape[-1] != d or points.ndim != 2:
         raise InputError(f"starting points need {d} coordinates each, got shape {points.shape}")
     if not np.all(np.isfinite(points)):
         raise InputError("starting points must be finite")
-    memory = step.prev is not None
-    if memory:
-        raw = compile_expressions(list(step.step), step.state + step.prev, step.h, values)
-
-        def phi2(Y, Yp, H):
-            return raw(np.concatenate([Y, Yp], axis=-1), H)
-    elif step.fast is not None:
-        phi = compile_expressions(list(step.step), step.state + step.fast, step.h, values)
-        init = compile_expressions(list(step.fast_init), step.state, step.h, values)
-    elif step.implicit is not None:
-        phi = _implicit_step(step, values)
-    else:
-        phi = compile_step(step, values)
+    values = numeric_values(values, (*flow.state, flow.h))
+    run = compile_stepper(step, flow, values)
     field = compile_flow(flow, values, orders)
     if steps is None:
         if step.loss is None:
             raise InputError("give the step sizes (steps=...) for a map without a loss")
-        _, _, hess = compile_loss(step.loss, step.state, values)
+        _, grad, hess = compile_loss(step.loss, step.state, values)
+        if np.all(np.abs(grad(points)) == 0):
+            raise InputError(
+                "every starting point is stationary (the gradient vanishes there): there is "
+                "nothing to measure; start away from the critical points"
+            )
         hs = _default_steps(hess, points, horizon, n_steps)
     else:
         hs = _snap(steps, horizon)
     counts = np.round(horizon / hs).astype(int)
-
-    shape = (len(orders), hs.size, *points.shape)
-    if memory:  # start on the invariant manifold of each order: θ₋₁ = φ^{(p)}_{−h}(θ₀)
-        start = np.broadcast_to(points, shape)
-        back = integrate_flows(lambda Y, H: -field(Y, H), points, hs, len(orders)).states
-        one_states, _ = iterate_memory(phi2, start, back, hs, np.ones_like(counts))
-        many_states, bad = iterate_memory(phi2, start, back, hs, counts)
-        diverged = bad.any(axis=0)
-    else:
-        start = points
-        if step.fast is not None:  # (θ, w) with w on the slow manifold, per step size
-            P = np.broadcast_to(points, (hs.size, *points.shape))
-            start = np.concatenate([P, init(P, hs[:, None])], axis=-1)
-        one = iterate(phi, start, hs, 1)
-        many = iterate(phi, start, hs, counts)
-        one_states = np.broadcast_to(one.states[..., :d], shape)
-        many_states = np.broadcast_to(many.states[..., :d], shape)
-        diverged = many.diverged
+    if counts.max() > MAX_STEPS:
+        raise InputError(
+            f"the horizon {horizon:g} takes {counts.max():,} steps at h = {hs.min():.3g}; at most "
+            f"{MAX_STEPS:,}: use a shorter horizon or larger step sizes"
+        )
+    runs = run(points, hs, counts, field, len(orders))
+    diverged = runs.diverged
     if diverged.all():
         raise BeaError(
             "the optimizer diverged for every step size and starting point; use smaller step sizes"
@@ -286,8 +301,9 @@ def verify_flow(
     scale = 1.0 + np.max(np.abs(points))
     local_errors, global_errors, lfit, gfit, lfloor, gfloor = {}, {}, {}, {}, {}, {}
     for slot, p in enumerate(orders):
-        le = np.linalg.norm(one_states[slot] - loc_ref.states[slot], axis=-1)
-        ge = np.linalg.norm(many_states[slot] - glob_ref.states[slot], axis=-1)
+        le = np.linalg.norm(runs.one[slot] - loc_ref.states[slot], axis=-1)
+        ge = np.linalg.norm(runs.many[slot] - glob_ref.states[slot], axis=-1)
+        le[diverged], ge[diverged] = np.nan, np.nan
         local_errors[p], global_errors[p] = le, ge
         lfloor[p] = np.max(loc_ref.error[slot], axis=1) + 8 * _EPS * scale
         gfloor[p] = np.max(glob_ref.error[slot], axis=1) + 8 * _EPS * scale * np.sqrt(counts)
@@ -309,23 +325,14 @@ def verify_flow(
     )
 
 
-def _implicit_step(step: StepMap, values):
-    """Newton's method on the residual G(θ, θ') of an implicit step, started at θ' = θ."""
-    state, new = step.state, step.implicit
-    G = compile_expressions(list(step.step), state + new, step.h, values)
-    jac = [sp.diff(g, v) for g in step.step for v in new]
-    J = compile_expressions(jac, state + new, step.h, values)
-    d = len(state)
-    # start at θ' = θ: the first Newton step is the linearly implicit step
-    return newton_step(G, lambda Z, h: J(Z, h).reshape(*Z.shape[:-1], d, d), lambda Y, h: Y)
-
-
 def _check_orders(orders: Sequence[int]) -> tuple[int, ...]:
     """Truncation orders as a sorted tuple of distinct whole numbers >= 0 (at least one)."""
+    if isinstance(orders, int | str):
+        orders = (orders,)
     orders = tuple(orders)
     if not orders:
         raise InputError("give at least one truncation order")
-    return tuple(sorted({_check_order(p) for p in orders}))
+    return tuple(sorted({check_order(p) for p in orders}))
 
 
 def _worst(errs: np.ndarray) -> np.ndarray:
@@ -344,7 +351,7 @@ def verify(
     horizon: float = 1.0,
     *,
     values: Mapping | None = None,
-    method: str = "gd",
+    method: str | Optimizer = "gd",
     n_steps: int = 12,
 ) -> Verification:
     """Measure the local and global errors of an optimizer against its truncated modified flows.
@@ -390,12 +397,6 @@ def verify(
     """
     loss, params, h = prepare_loss(loss, params)
     orders = _check_orders(orders)
-    from .optim import Optimizer, resolve_method
-
-    method = resolve_method(method)
-    if isinstance(method, Optimizer):
-        flow, step = method.verification(loss, params, h, orders[-1])
-    else:
-        flow = modified_flow(loss, params, order=orders[-1], method=method, h=h)
-        step = METHODS[method](loss, params, h)
+    method = resolve_method(method, params, h)
+    flow, step = method.flow_and_step(loss, params, h, orders[-1])
     return verify_flow(flow, step, point, orders, steps, horizon, values=values, n_steps=n_steps)

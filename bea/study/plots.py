@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.colors import SymLogNorm
 
-from .style import COLORS, style
+from ..plots.style import COLORS, style
 
 __all__ = [
     "plot_curl",
@@ -424,7 +424,7 @@ def plot_curl(model, curl):
         ax.grid(False)
         ax.set_xlabel("$a$")
         ax.set_ylabel("$b$")
-        expr = sp.latex(sp.sympify(curl.expression))
+        expr = sp.latex(curl.expr)
         ax.set_title(f"Order 2 is not a gradient: curl $f_2 = {expr}$", fontsize=9.5)
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3)
         fig.tight_layout()

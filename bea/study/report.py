@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,14 +17,14 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
-from ._version import __version__
-from .derive import modified_flow, modified_loss
-from .figure_set import FIGURES, FigureSet, figures, prepare_folder
-from .igr import igr
-from .methods import gradient_descent
-from .models import TwoParameter
-from .numeric import compile_expressions, iterate
-from .plots.output import atomic_write
+from ..derive import modified_flow, modified_loss
+from ..io import atomic_write, dumps, prepare_folder, versions
+from ..models import TwoParameter
+from ..numeric import compile_expressions, iterate
+from ..optim import GD
+from ..regularization import igr
+from .experiments import STAGES, Settings, StudyResults, run
+from .figures import FIGURES, FigureSet, Progress, draw
 
 __all__ = ["Claim", "Report", "reproduce"]
 
@@ -80,7 +79,7 @@ class Report:
     Examples
     --------
     >>> from pathlib import Path
-    >>> from bea.figure_set import FigureSet
+    >>> from bea.study import FigureSet
     >>> claim = Claim("k", "a claim", "a paper", "3.01", "3", True)
     >>> r = Report(Path("out"), (claim,), FigureSet(Path("out"), (), {}), ())
     >>> print(r)
@@ -92,6 +91,7 @@ class Report:
     claims: tuple[Claim, ...]
     figures: FigureSet
     notes: tuple[str, ...]
+    options: dict | None = None
 
     @property
     def passed(self) -> bool:
@@ -101,7 +101,8 @@ class Report:
     def to_dict(self) -> dict:
         """Claims and notes as plain data."""
         return {
-            "bea_version": __version__,
+            "versions": versions(),
+            "options": self.options or {},
             "passed": self.passed,
             "claims": [asdict(c) for c in self.claims],
             "notes": list(self.notes),
@@ -109,7 +110,7 @@ class Report:
 
     def to_json(self) -> str:
         """:meth:`to_dict` as JSON."""
-        return json.dumps(self.to_dict(), indent=1, sort_keys=True) + "\n"
+        return dumps(self.to_dict())
 
     def __str__(self) -> str:
         lines = [
@@ -134,7 +135,7 @@ def _symbolic_claims(model: TwoParameter) -> list[Claim]:
     derived = modified_loss(E, model.params, order=1)
     ok_loss = sp.expand(derived - (E + reg.lam * reg.R)) == 0
     ok_closed = sp.expand(derived - model.symbolic_modified_loss(h)) == 0
-    step = gradient_descent(E, model.params, h).step
+    step = GD().step_map(E, model.params, h).step
     ratio = sp.factor(sp.cancel((step[0] ** 2 - step[1] ** 2) / (a**2 - b**2)))
     flow = modified_flow(model.loss, model.params, order=2)
     first = flow.first_non_gradient()
@@ -166,13 +167,10 @@ def _symbolic_claims(model: TwoParameter) -> list[Claim]:
     ]
 
 
-def _numeric_claims(model: TwoParameter, fs: FigureSet) -> tuple[list[Claim], list[str]]:
-    s = fs.summary
-    v = s["verification"]
-    local = {int(k): x for k, x in v["local_slopes"].items()}
-    glob = {int(k): x for k, x in v["global_slopes"].items()}
+def _numeric_claims(results: StudyResults) -> tuple[list[Claim], list[str]]:
+    model, v = results.model, results.verification
     claims, notes = [], []
-    t31, ok31 = _slopes("local", local, 2, (0, 1))
+    t31, ok31 = _slopes("local", v.local_slopes, 2, (0, 1))
     claims.append(
         Claim(
             "theorem-3.1",
@@ -183,8 +181,8 @@ def _numeric_claims(model: TwoParameter, fs: FigureSet) -> tuple[list[Claim], li
             ok31,
         )
     )
-    hi, okhi = _slopes("local", local, 2, (2, 3))
-    gl, okgl = _slopes("global", glob, 1, (0, 1, 2, 3))
+    hi, okhi = _slopes("local", v.local_slopes, 2, (2, 3))
+    gl, okgl = _slopes("global", v.global_slopes, 1, (0, 1, 2, 3))
     claims.append(
         Claim(
             "higher-orders",
@@ -196,52 +194,54 @@ def _numeric_claims(model: TwoParameter, fs: FigureSet) -> tuple[list[Claim], li
         )
     )
     flat_parts, flat_ok, pred_parts, pred_ok, egr_parts, egr_ok = [], True, [], True, [], True
-    for st in s["starts"].values():
-        rows = [r for r in st["sweep"] if r["stable_at_start"] and r["status"] == "converged"]
-        sharp = np.array([r["gd"]["sharpness"] for r in rows])
+    for name, sw in results.sweeps.items():
+        start = tuple(sw.start)
+        reg = results.regularized[name]
+        gf_sharp = float(model.sharpness(sw.gradient_flow_end))
+        ok = (sw.steps <= sw.stability_limit) & (sw.status == "converged")
+        rows = np.flatnonzero(ok)
+        sharp = model.sharpness(sw.gd_end[rows])
         flat_ok &= bool(len(sharp) > 2 and np.all(np.diff(sharp) < 0))
-        flat_ok &= bool(sharp[0] < st["gradient_flow"]["sharpness"])
+        flat_ok &= bool(len(sharp) > 0 and sharp[0] < gf_sharp)
         flat_parts.append(
-            f"from {tuple(st['start'])}: {sharp[0]:.3g} → {sharp[-1]:.3g} as h grows "
-            f"(gradient flow {st['gradient_flow']['sharpness']:.4g})"
+            f"from {start}: {sharp[0]:.3g} → {sharp[-1]:.3g} as h grows "
+            f"(gradient flow {gf_sharp:.4g})"
         )
-        r0 = rows[0]
-        errs = [abs(st["gradient_flow"]["sharpness"] - r0["gd"]["sharpness"])]
-        errs += [abs(m["sharpness"] - r0["gd"]["sharpness"]) for m in r0["modified_flow"].values()]
+        i0 = rows[0]
+        gd0 = float(model.sharpness(sw.gd_end[i0]))
+        errs = [abs(gf_sharp - gd0)]
+        errs += [
+            abs(float(model.sharpness(sw.flow_end[k, i0])) - gd0) for k in range(len(sw.orders))
+        ]
         pred_ok &= bool(np.all(np.diff(errs) < 0))
         pred_parts.append(
-            f"from {tuple(st['start'])} at h = {r0['h']:.3g}: "
-            + ", ".join(f"{e:.1e}" for e in errs)
+            f"from {start} at h = {sw.steps[i0]:.3g}: " + ", ".join(f"{e:.1e}" for e in errs)
         )
-        gd_min = min(r["gd"]["sharpness"] for r in rows)
-        egr_min = min(r["sharpness"] for r in st["explicit_regularization"])
+        gd_min = float(np.min(sharp))
+        egr_min = float(np.min(model.sharpness(reg.end)))
         egr_ok &= egr_min < gd_min
-        egr_parts.append(
-            f"from {tuple(st['start'])}: {egr_min:.3g} (explicit) vs {gd_min:.3g} (stable GD)"
-        )
-        beyond = [r for r in st["sweep"] if not r["stable_at_start"] and r["status"] == "converged"]
-        if beyond:
-            best = min(beyond, key=lambda r: r["gd"]["sharpness"])
+        egr_parts.append(f"from {start}: {egr_min:.3g} (explicit) vs {gd_min:.3g} (stable GD)")
+        beyond = np.flatnonzero((sw.steps > sw.stability_limit) & (sw.status == "converged"))
+        if beyond.size:
+            k = beyond[np.argmin(model.sharpness(sw.gd_end[beyond]))]
             notes.append(
-                f"From {tuple(st['start'])}, GD above the linear stability limit at the start "
-                f"(h > {st['stability_limit']:.3g}) still converges for some h and can end "
-                f"flatter still (sharpness {best['gd']['sharpness']:.3g} at h = {best['h']:.3g}). "
-                "Such runs are outside the regime of backward error analysis, and bea makes no "
-                "prediction for them."
+                f"From {start}, GD above the linear stability limit at the start "
+                f"(h > {sw.stability_limit:.3g}) still converges for some h and can end "
+                f"flatter still (sharpness {float(model.sharpness(sw.gd_end[k])):.3g} at "
+                f"h = {sw.steps[k]:.3g}). Such runs are outside the regime of backward error "
+                "analysis, and bea makes no prediction for them."
             )
-        counts = {}
-        for r in st["sweep"]:
-            if r["status"] != "converged":
-                counts[r["status"]] = counts.get(r["status"], 0) + 1
-        if counts:
-            lost = [r["h"] for r in st["sweep"] if r["status"] != "converged"]
-            what = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+        lost = sw.status != "converged"
+        if lost.any():
+            kinds, counts = np.unique(sw.status[lost], return_counts=True)
+            what = ", ".join(f"{n} {k}" for k, n in zip(kinds, counts, strict=True))
+            lo, hi_ = float(sw.steps[lost].min()), float(sw.steps[lost].max())
             notes.append(
-                f"From {tuple(st['start'])}, GD did not converge for {what} of the "
-                f"{len(st['sweep'])} learning rates, all in [{min(lost):.3g}, {max(lost):.3g}]"
+                f"From {start}, GD did not converge for {what} of the {sw.steps.size} learning "
+                f"rates, all in [{lo:.3g}, {hi_:.3g}]"
                 + (
                     ", above the stability limit at the start."
-                    if min(lost) > st["stability_limit"]
+                    if lo > sw.stability_limit
                     else "; some of them are below the stability limit at the start."
                 )
             )
@@ -265,7 +265,7 @@ def _numeric_claims(model: TwoParameter, fs: FigureSet) -> tuple[list[Claim], li
             pred_ok,
         )
     )
-    claims.append(_rig_claim(fs))
+    claims.append(_rig_claim(results))
     claims.append(
         Claim(
             "explicit-regularization",
@@ -276,16 +276,15 @@ def _numeric_claims(model: TwoParameter, fs: FigureSet) -> tuple[list[Claim], li
             bool(egr_ok),
         )
     )
-    claims.append(_curl_claim(model, fs))
+    claims.append(_curl_claim(results))
     return claims, notes
 
 
-def _rig_claim(fs: FigureSet) -> Claim:
-    data = json.loads((fs.out / "rig_along_path.json").read_text())
+def _rig_claim(results: StudyResults) -> Claim:
+    rig = results.rig
     levels = (1e-2, 1e-6)
     table = []
-    for E, ratio in zip(data["loss"], data["ratio"], strict=True):
-        E, ratio = np.array(E, float), np.array(ratio, float)
+    for E, ratio in zip(rig.loss, rig.ratio, strict=True):
         row = []
         for level in levels:  # first crossing of the level, interpolated in log E
             k = int(np.argmax(E < level))
@@ -294,7 +293,7 @@ def _rig_claim(fs: FigureSet) -> Claim:
         table.append(row)
     table = np.array(table)  # (n_h, n_levels)
     ok = bool(np.all(np.diff(table, axis=0) < 0))
-    hs = ", ".join(f"{h:.3g}" for h in data["steps"])
+    hs = ", ".join(f"{h:.3g}" for h in rig.steps)
     measured = "; ".join(
         f"at E = {lv:g}: " + ", ".join(f"{x:.3g}" for x in table[:, j])
         for j, lv in enumerate(levels)
@@ -309,10 +308,9 @@ def _rig_claim(fs: FigureSet) -> Claim:
     )
 
 
-def _curl_claim(model: TwoParameter, fs: FigureSet) -> Claim:
-    expr = sp.sympify(fs.summary["curl_order2"])
-    a, b = model.params
-    curl = compile_expressions([expr], model.params)
+def _curl_claim(results: StudyResults) -> Claim:
+    model, c = results.model, results.curl
+    curl = compile_expressions([c.expr], model.params)
     t = np.linspace(-3, 3, 61)
     t = t[t != 0]
     on = np.concatenate(
@@ -325,7 +323,8 @@ def _curl_claim(model: TwoParameter, fs: FigureSet) -> Claim:
         "curl-zero-set",
         "The order-2 obstruction vanishes exactly on a = ±b and on the valley of minima",
         "bea (beyond the paper)",
-        f"curl f₂ = {fs.summary['curl_order2']}; max |curl| on those curves {zero:.1e}, min off them {nonzero:.1e}",
+        f"curl f₂ = {c.expression}; max |curl| on those curves {zero:.1e}, min off them "
+        f"{nonzero:.1e}",
         "0 on the curves, non-zero elsewhere",
         zero < 1e-9 and nonzero > 0,
     )
@@ -373,7 +372,7 @@ def _markdown(report: Report, quick: bool) -> str:
     lines = [
         "# bea reproduce: implicit gradient regularization on the two-parameter model",
         "",
-        f"bea {__version__}; command `{cmd}`; model E(a, b) = (y − abx)²/2 with "
+        f"bea {versions()['bea']}; command `{cmd}`; model E(a, b) = (y − abx)²/2 with "
         f"x = {report.figures.summary['model']['x']}, y = {report.figures.summary['model']['y']}.",
         "",
         f"**{sum(c.passed for c in report.claims)} of {len(report.claims)} claims pass.**",
@@ -404,7 +403,7 @@ def _html(report: Report, quick: bool) -> str:
     notes = "".join(f"<li>{esc(n)}</li>" for n in report.notes)
     figs = []
     for name in _figure_names(report.figures):
-        data = base64.b64encode((report.out / f"{name}.png").read_bytes()).decode("ascii")
+        data = base64.b64encode(report.figures.images[name]).decode("ascii")
         figs.append(
             f"<figure><img alt='{name}' src='data:image/png;base64,{data}'>"
             f"<figcaption><b>{name}</b>: {esc(_CAPTIONS[name])}</figcaption></figure>"
@@ -426,7 +425,7 @@ figcaption {{ font-size: 0.9em; color: #444; }}
 code {{ background: #f3f3f3; padding: 0 0.2em; }}
 </style></head><body>
 <h1>bea reproduce: implicit gradient regularization on the two-parameter model</h1>
-<p>bea {esc(__version__)}; command <code>{esc(cmd)}</code>; model E(a, b) = (y − abx)²/2.</p>
+<p>bea {esc(versions()["bea"])}; command <code>{esc(cmd)}</code>; model E(a, b) = (y − abx)²/2.</p>
 <p><b>{ok} of {len(report.claims)} claims pass.</b></p>
 <table><tr><th></th><th>claim</th><th>source</th><th>measured</th><th>expected</th></tr>
 {rows}
@@ -471,10 +470,15 @@ def reproduce(
     """
     out = prepare_folder(out)
     model = TwoParameter() if model is None else model
+    steps = Progress(progress, None, ["derivations", *STAGES, "figures", "report"])
+    steps("derivations")
     claims = _symbolic_claims(model)
     claims.append(_imbalance_run_claim(model))
-    fs = figures(out, model=model, quick=quick, progress=progress)
-    more, notes = _numeric_claims(model, fs)
+    results = run(model, Settings(quick=quick), stage=steps)
+    steps("figures")
+    fs = draw(results, out)
+    steps("report")
+    more, notes = _numeric_claims(results)
     order = [
         "modified-loss",
         "theorem-3.1",
@@ -489,8 +493,10 @@ def reproduce(
         "curl-zero-set",
     ]
     by_key = {c.key: c for c in claims + more}
-    report = Report(out, tuple(by_key[k] for k in order), fs, tuple(notes))
+    options = {"quick": quick, "x": float(model.x), "y": float(model.y), "out": str(out)}
+    report = Report(out, tuple(by_key[k] for k in order), fs, tuple(notes), options)
     atomic_write(out / "report.md", _markdown(report, quick))
     atomic_write(out / "report.html", _html(report, quick))
     atomic_write(out / "report.json", report.to_json())
+    steps.close()
     return report

@@ -350,3 +350,16 @@ def test_adaptive_methods_started_on_the_slow_manifold_follow_their_flows(method
     v = bea.verify("t**4/4 + t**2/2", ["t"], [[0.8], [-1.2]], orders=(0, 1), method=method)
     assert [v.global_slopes[p] for p in (0, 1)] == pytest.approx([1, 2], abs=0.1)
     assert [v.local_slopes[p] for p in (0, 1)] == pytest.approx([2, 3], abs=0.1)
+
+
+def test_extragradient_first_order_term_is_plus_half_H_grad_like_the_proximal_point_method():
+    from bea.optim import Extragradient
+
+    eg = bea.modified_flow(E, [a, b], 2, method=Extragradient())
+    gd = bea.modified_flow(E, [a, b], 2)
+    pp = bea.modified_flow(E, [a, b], 2, method=ProximalPoint())
+    # by hand: θ − h∇E(θ − h∇E) = θ − hg + h²Hg + O(h³), so f₁ = Hg − ½Hg = +½Hg
+    assert all(sp.expand(eg.terms[1][i] - H_G[i] / 2) == 0 for i in range(2))
+    assert (eg.terms[1] + gd.terms[1]).applyfunc(sp.expand) == sp.zeros(2, 1)
+    assert (eg.terms[1] - pp.terms[1]).applyfunc(sp.expand) == sp.zeros(2, 1)
+    assert (eg.terms[2] - pp.terms[2]).applyfunc(sp.expand) != sp.zeros(2, 1)  # they part at h²

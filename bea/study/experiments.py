@@ -1,7 +1,8 @@
 """The two-parameter model study (Barrett & Dherin 2021, Section 4): the data behind the figures.
 
 Every experiment is a pure function of the model and the settings that returns a plain result
-object (NumPy arrays, ``to_dict``); nothing here draws or writes files. Gradient descent runs
+object (NumPy arrays, ``to_dict``); nothing here draws or writes files. :func:`run` computes all of
+them once into :class:`StudyResults`, which the figures and the report both read. Gradient descent runs
 batched over step sizes and starts (:func:`bea.numeric.iterate`); flows are integrated as one
 stacked system (:func:`bea.numeric.integrate_flows`); the fields come from bea's own derivations,
 so the figures exercise the engine rather than typed-in formulas.
@@ -14,13 +15,17 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 import sympy as sp
 
-from .derive import modified_flow
-from .errors import InputError
-from .igr import igr
-from .models import TwoParameter
-from .numeric import compile_expressions, compile_flow, integrate_flows, iterate
+from ..derive import modified_flow
+from ..errors import InputError
+from ..io import jsonable
+from ..models import TwoParameter
+from ..numeric import compile_expressions, compile_flow, integrate_flows, iterate
+from ..regularization import igr
+from ..verification import Verification, verify
 
 __all__ = [
+    "RIG_FRACTIONS",
+    "StudyResults",
     "Curl",
     "Regularized",
     "Paths",
@@ -32,7 +37,9 @@ __all__ = [
     "flow_end_points",
     "gd_end_points",
     "learning_rate_sweep",
+    "nice_step",
     "rig_along_path",
+    "run",
     "trajectories",
 ]
 
@@ -96,29 +103,10 @@ class Settings:
         return 20.0 if self.quick else 30.0
 
 
-def _to_list(value):
-    """Plain Python values for JSON: arrays to lists, non-finite floats to None."""
-    if isinstance(value, np.ndarray):
-        if value.dtype.kind == "f":
-            obj = value.astype(object)
-            obj[~np.isfinite(value)] = None
-            return obj.tolist()
-        return value.tolist()
-    if isinstance(value, dict):
-        return {str(k): _to_list(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_to_list(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
 class _Data:
     def to_dict(self) -> dict:
         """Plain lists and numbers (None for missing values), ready for JSON."""
-        return {f.name: _to_list(getattr(self, f.name)) for f in fields(self) if f.repr}
+        return {f.name: jsonable(getattr(self, f.name)) for f in fields(self) if f.repr}
 
 
 def _gd_step(model: TwoParameter):
@@ -485,12 +473,15 @@ class Curl(_Data):
         ``curl[j, i]`` at (a[i], b[j]); the truncated field's curl is h² times it.
     expression : str
         The curl, factored (sympy string).
+    expr : sympy expression
+        The curl itself (exact).
     """
 
     a: np.ndarray
     b: np.ndarray
     curl: np.ndarray
     expression: str
+    expr: sp.Expr = field(default=sp.Integer(0), repr=False, compare=False)
 
 
 def curl_order2(model: TwoParameter, settings: Settings = Settings(), *, extent=3.0) -> Curl:
@@ -510,7 +501,7 @@ def curl_order2(model: TwoParameter, settings: Settings = Settings(), *, extent=
     axis = np.linspace(-extent, extent, settings.curl_grid)
     A, B = np.meshgrid(axis, axis)
     values = f(np.stack([A, B], -1))[..., 0]
-    return Curl(axis, axis.copy(), values, _factored(curl, model.params))
+    return Curl(axis, axis.copy(), values, _factored(curl, model.params), sp.factor(curl))
 
 
 def _factored(expr: sp.Expr, gens) -> str:
@@ -529,3 +520,114 @@ def _factored(expr: sp.Expr, gens) -> str:
     head = "-" if num < 0 else ""
     body = "*".join(([str(abs(num))] if abs(num) != 1 else []) + parts)
     return head + body + (f"/{den}" if den != 1 else "")
+
+
+#: Learning rates of the R_IG/E experiment, as fractions of the stability limit at the paper's start.
+RIG_FRACTIONS = (0.05, 0.3, 0.6, 0.9)
+
+#: The stages of :func:`run`, in order (for progress reports).
+STAGES = (
+    "trajectories",
+    "verification",
+    "learning-rate sweeps",
+    "explicit regularization",
+    "R_IG along paths",
+    "curl of order 2",
+)
+
+
+def nice_step(h: float) -> float:
+    """h rounded to one significant digit (readable legends).
+
+    Examples
+    --------
+    >>> nice_step(0.0411), nice_step(1.78e-05)
+    (0.04, 2e-05)
+    """
+    e = np.floor(np.log10(h))
+    return float(np.round(h / 10**e) * 10**e)
+
+
+@dataclass(frozen=True)
+class StudyResults:
+    """Everything the two-parameter study computes, once; figures and report read it.
+
+    Attributes
+    ----------
+    model : TwoParameter
+    settings : Settings
+    paths : dict str → Paths
+        Trajectories from the ``"near"`` (paper's) and ``"far"`` starts.
+    verification : Verification
+        Theorem 3.1 and its higher-order analogues from the paper's start, orders 0–3.
+    sweeps : dict str → Sweep
+    regularized : dict str → Regularized
+    rig : RigPaths
+    curl : Curl
+    """
+
+    model: TwoParameter
+    settings: Settings
+    paths: dict
+    verification: Verification
+    sweeps: dict
+    regularized: dict
+    rig: RigPaths
+    curl: Curl
+
+    @property
+    def starts(self) -> dict:
+        """Start name → (point, far?)."""
+        return {"near": (self.model.start, False), "far": (self.model.far_start, True)}
+
+
+def run(model: TwoParameter | None = None, settings: Settings = Settings(), stage=None):
+    """Run every experiment of the study once.
+
+    Parameters
+    ----------
+    model : TwoParameter, optional
+        Default ``TwoParameter()`` (x = 1, y = 0.6).
+    settings : Settings
+    stage : callable, optional
+        Called with each name of :data:`STAGES` as that stage starts (progress reports).
+
+    Returns
+    -------
+    StudyResults
+
+    Examples
+    --------
+    >>> r = run(settings=Settings(quick=True))
+    >>> sorted(r.sweeps), round(r.verification.local_slopes[1], 1)
+    (['far', 'near'], 3.0)
+    """
+    model = TwoParameter() if model is None else model
+    stage = stage or (lambda name: None)
+    starts = {"near": (model.start, False), "far": (model.far_start, True)}
+    stage(STAGES[0])
+    paths = {}
+    for name, (start, far) in starts.items():
+        limit = float(model.stability_limit(np.array(start)))
+        hs = tuple(nice_step(f * limit) for f in settings.path_fractions)
+        paths[name] = trajectories(model, start, hs, settings, far=far)
+    stage(STAGES[1])
+    verification = verify(model.loss, model.params, model.start, orders=(0, 1, 2, 3))
+    stage(STAGES[2])
+    sweeps = {
+        name: learning_rate_sweep(model, start, settings, far=far)
+        for name, (start, far) in starts.items()
+    }
+    stage(STAGES[3])
+    regs = {
+        name: explicit_regularization(model, start, settings, far=far)
+        for name, (start, far) in starts.items()
+    }
+    stage(STAGES[4])
+    limit = float(model.stability_limit(np.array(model.start)))
+    rig = rig_along_path(
+        model, model.start, [nice_step(f * limit) for f in RIG_FRACTIONS], settings
+    )
+    stage(STAGES[5])
+    curl = curl_order2(model, settings)
+    return StudyResults(model, settings, paths, verification, sweeps, regs, rig, curl)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bea import figure_set as figures_module
+from bea import io as figures_module
+from bea import io as output
 from bea.cli import main
-from bea.figure_set import FIGURES
-from bea.plots import output
+from bea.study import FIGURES
 
 EXPECTED = {f"{n}.{ext}" for n in FIGURES for ext in ("png", "pdf")} | {
     "trajectories.json",

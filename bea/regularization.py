@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .derive import prepare_loss
+from .parsing import prepare_loss
 
 __all__ = ["IGR", "igr"]
 
