@@ -28,7 +28,7 @@ def main() -> None:
         (wheel,) = (tmp / "dist").glob("bea-*.whl")
         (sdist,) = (tmp / "dist").glob("bea-*.tar.gz")
         names = set(zipfile.ZipFile(wheel).namelist())
-        need = {"bea/__init__.py", "bea/cli.py", "bea/numeric/iterate.py", "bea/plots/model.py"}
+        need = {str(p.relative_to(ROOT)) for p in (ROOT / "bea").rglob("*.py")}
         assert need <= names, f"wheel lacks {need - names}"
         assert not [n for n in names if n.startswith(("tests/", "docs/", "benchmarks/"))], names
         entry = [n for n in names if n.endswith("entry_points.txt")]

@@ -33,6 +33,7 @@ _LAZY = {
     "modified_equation": "bea.routes",
     "modified_flow": "bea.derive",
     "modified_loss": "bea.derive",
+    "load_json": "bea.derive",
     "parse_loss": "bea.parsing",
 }
 
@@ -48,6 +49,7 @@ __all__ = [
     "__version__",
     "figures",
     "igr",
+    "load_json",
     "modified_equation",
     "modified_flow",
     "modified_loss",

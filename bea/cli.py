@@ -40,7 +40,8 @@ examples:
 JSON schema (stable): {"h": str, "params": [str], "method": str, "order": int, "loss": str,
   "terms": [[str per parameter] per order], "gradient": [bool per order],
   "modified_loss": str or null, "modified_loss_order": int,
-  "first_non_gradient": int or null}; expressions are sympy strings (sympy.sympify reads them).
+  "first_non_gradient": int or null, "symbols": {name: {assumption: bool}}}; read it back with
+  bea.load_json (bea's safe parser and the declared symbols; never sympify, which evaluates).
 """
 
 
@@ -391,6 +392,7 @@ def _derive(args: argparse.Namespace) -> str:
     import sympy as sp
 
     from .derive import modified_flow
+    from .flow import expression_text, symbol_table
     from .io import dumps
 
     flow = modified_flow(args.loss, args.params, order=args.order, method=_method(args))
@@ -402,11 +404,13 @@ def _derive(args: argparse.Namespace) -> str:
         data = flow.to_dict()
         data.update(
             order=flow.order,
-            loss=str(flow.loss),
-            modified_loss=None if loss_tilde is None else str(loss_tilde),
+            loss=expression_text(flow.loss),
+            modified_loss=None if loss_tilde is None else expression_text(loss_tilde),
             modified_loss_order=top,
             first_non_gradient=first_bad,
         )
+        extra = [flow.loss] + ([loss_tilde] if loss_tilde is not None else [])
+        data["symbols"] = {**symbol_table(extra), **data["symbols"]}
         return dumps(data).rstrip("\n")
     if args.format == "latex":
         lines = [flow.latex()]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import json
+
 import sympy as sp
 
 from ._checks import check_order
@@ -17,10 +19,17 @@ from .bseries.rk import EXPLICIT_EULER
 from .errors import InputError
 from .flow import ModifiedFlow
 from .optim import GD, Optimizer, resolve_method
-from .parsing import H, prepare_loss
+from .parsing import H, parse_expression, prepare_loss
 from .routes import modified_equation
 
-__all__ = ["H", "modified_equation", "modified_flow", "modified_loss", "prepare_loss"]
+__all__ = [
+    "H",
+    "load_json",
+    "modified_equation",
+    "modified_flow",
+    "modified_loss",
+    "prepare_loss",
+]
 
 
 def modified_flow(
@@ -122,3 +131,72 @@ def modified_loss(
     h*x**2*(a**2 + b**2)*(a*b*x - y)**2/4 + (-a*b*x + y)**2/2
     """
     return modified_flow(loss, params, order, method, h=h).modified_loss()
+
+
+#: Fields of bea's JSON that hold one expression each (besides the terms).
+_EXPRESSION_FIELDS = ("loss", "modified_loss")
+
+
+def load_json(text: str) -> dict:
+    """Read what ``ModifiedFlow.to_json`` or ``bea derive --format json`` wrote, back into sympy.
+
+    Every expression is read by bea's safe parser (never evaluated) with the symbols declared
+    in the document, so each comes back equal to the original — ``beta`` stays a symbol (not
+    sympy's beta function), ``E`` and ``I`` stay symbols, a positive ``epsilon`` stays positive.
+
+    Parameters
+    ----------
+    text : str
+        The JSON document.
+
+    Returns
+    -------
+    dict
+        The document with ``terms`` (a list of sympy Matrix), ``loss`` and ``modified_loss``
+        (sympy expressions, where present) and ``flow``: the :class:`~bea.ModifiedFlow`.
+
+    Examples
+    --------
+    >>> import sympy as sp, bea
+    >>> a, beta = sp.symbols("a beta")
+    >>> flow = bea.modified_flow(a**2 / 2, [a], 1, method=bea.optim.HeavyBall(beta))
+    >>> back = load_json(flow.to_json())
+    >>> back["flow"].vector_field() == flow.vector_field()
+    True
+    """
+    try:
+        data = json.loads(text)
+    except (TypeError, ValueError) as err:
+        raise InputError(f"not a bea JSON document: {err}") from None
+    if not isinstance(data, dict) or not {"terms", "params", "h", "symbols"} <= set(data):
+        raise InputError("not a bea JSON document: it needs terms, params, h and symbols")
+    symbols = {}
+    for name, facts in data["symbols"].items():
+        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+            raise InputError(f"bad symbol name {name!r} in the JSON document")
+        if not isinstance(facts, dict) or not all(isinstance(v, bool) for v in facts.values()):
+            raise InputError(f"bad assumptions for the symbol {name} in the JSON document")
+        try:
+            symbols[name] = sp.Symbol(name, **facts)
+        except (TypeError, ValueError) as err:
+            raise InputError(f"bad assumptions for the symbol {name}: {err}") from None
+    known = list(symbols.values())
+
+    def read(text, what):
+        return parse_expression(text, known, what=what)
+
+    try:
+        state = [symbols[p] for p in data["params"]]
+        h = symbols[data["h"]]
+    except (KeyError, TypeError):
+        raise InputError("the JSON document does not declare its parameters and h") from None
+    terms = [sp.Matrix([read(e, "term") for e in t]) for t in data["terms"]]
+    out = dict(data)
+    out["terms"] = terms
+    for key in _EXPRESSION_FIELDS:
+        if data.get(key) is not None:
+            out[key] = read(data[key], key.replace("_", " "))
+    out["flow"] = ModifiedFlow.from_exprs(
+        terms, state, h, method=str(data.get("method", "map")), loss=out.get("loss")
+    )
+    return out

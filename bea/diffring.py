@@ -17,6 +17,7 @@ typically 100x faster than manipulating general expressions.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from functools import cached_property
 
 import sympy as sp
 from sympy.polys.domains import QQ
@@ -291,8 +292,64 @@ class DiffRing:
         return out
 
     def to_sympy(self, p: PolyElement) -> sp.Expr:
-        """Convert a ring element back into a sympy expression (atoms restored)."""
-        return p.as_expr(*self._sympy_of)
+        """Convert a ring element back into a sympy expression (atoms restored).
+
+        Terms that share a power of a constant denominator atom 1/D (such as 1/(1 − β)) are
+        written over that denominator once.
+
+        Examples
+        --------
+        >>> a, beta = sp.symbols("a beta")
+        >>> R = DiffRing([a / (1 - beta)], [a])
+        >>> R.to_sympy(R.to_ring(a / (1 - beta) + a**2 / (1 - beta)))
+        (a**2 + a)/(1 - beta)
+        """
+        dens = self._denominators
+        if not dens:
+            return p.as_expr(*self._sympy_of)
+        groups: dict[tuple, dict] = {}
+        for monom, coeff in p.terms():
+            key = tuple(monom[i] for i, _ in dens)
+            rest = list(monom)
+            for i, _ in dens:
+                rest[i] = 0
+            groups.setdefault(key, {})[tuple(rest)] = coeff
+        total = sp.Integer(0)
+        for key in sorted(groups):
+            num = self.ring.from_dict(groups[key])
+            den = sp.Integer(1)
+            for (_, (coeff, factors)), k in zip(dens, key, strict=True):
+                if not k:
+                    continue
+                den *= coeff**k
+                for f, e in factors:  # cancel the factors of D that divide the numerator
+                    left = e * k
+                    while left:
+                        q, r = num.div([f])
+                        if r:
+                            break
+                        num, left = q[0], left - 1
+                    if left:
+                        den *= f.as_expr(*self._sympy_of) ** left
+            expr = num.as_expr(*self._sympy_of)
+            total += expr if den == 1 else sp.Mul(expr, sp.Pow(den, -1), evaluate=False)
+        return total
+
+    @cached_property
+    def _denominators(self) -> list[tuple[int, tuple]]:
+        """For each state-free atom 1/D: (generator index, (c, [(factor f, multiplicity)]))
+        with D = c Π f^e, each factor f a ring element (the constants are generators)."""
+        state = set(self.state)
+        out = []
+        for i, key in enumerate(self._sympy_of):
+            if key.is_Pow and key.exp == -1 and not (key.base.free_symbols & state):
+                coeff, factors = sp.factor_list(key.base)
+                try:
+                    parts = [(self.to_ring(f), e) for f, e in factors]
+                except InputError:
+                    continue
+                out.append((i, (coeff, parts)))
+        return out
 
     # ------------------------------------------------------------------------- derivations
     def diff(self, p: PolyElement, i: int) -> PolyElement:

@@ -15,19 +15,20 @@ it so that it vanishes at the critical points of the loss when they can be compu
 from __future__ import annotations
 
 import dataclasses
-import json
 import random
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import sympy as sp
+from sympy.printing.str import StrPrinter
 from sympy.polys.domains import QQ
 from sympy.polys.rings import PolyElement
 
 from .diffring import DiffRing
 from .errors import BeaError, InputError, NotAGradientError
+from .io import dumps
 
-__all__ = ["ModifiedFlow", "common_denominator"]
+__all__ = ["ModifiedFlow", "common_denominator", "expression_text", "symbol_table"]
 
 
 def _integrate_poly(p: PolyElement, k: int) -> PolyElement:
@@ -501,19 +502,49 @@ class ModifiedFlow:
         --------
         >>> import sympy as sp, bea
         >>> t = sp.Symbol("t")
-        >>> print(bea.modified_flow(t**2 / 2, [t], order=1).to_json())
-        {"h": "h", "params": ["t"], "method": "gd", "terms": [["-t"], ["-t/2"]], "gradient": [true, true]}
+        >>> print(bea.modified_flow(t**2 / 2, [t], order=1).to_json(), end="")
+        {
+          "h": "h",
+          "params": [
+            "t"
+          ],
+          "method": "gd",
+          "terms": [
+            [
+              "-t"
+            ],
+            [
+              "-t/2"
+            ]
+          ],
+          "gradient": [
+            true,
+            true
+          ],
+          "symbols": {
+            "t": {},
+            "h": {}
+          }
+        }
         """
-        return json.dumps(self.to_dict())
+        return dumps(self.to_dict())
 
     def to_dict(self) -> dict:
-        """The data of :meth:`to_json` as a plain dictionary."""
+        """The data of :meth:`to_json` as a plain dictionary.
+
+        Expressions are written so that bea's safe parser reads them back exactly
+        (:func:`bea.load_json`); ``symbols`` declares every symbol with its assumptions, so that
+        names such as ``beta``, ``E`` or ``I`` come back as symbols, not as sympy's functions or
+        constants.
+        """
+        exprs = [e for t in self.terms for e in t]
         return {
             "h": str(self.h),
             "params": [str(s) for s in self.state],
             "method": self.method,
-            "terms": [[str(e) for e in t] for t in self.terms],
+            "terms": [[expression_text(e) for e in t] for t in self.terms],
             "gradient": [self._gradient_flags[j] for j in range(self.order + 1)],
+            "symbols": symbol_table([*exprs, *self.state, self.h]),
         }
 
 
@@ -547,8 +578,8 @@ def _critical_value(V: sp.Expr, loss: sp.Expr | None, state) -> sp.Expr:
     if not all(g.is_polynomial(*state) for g in grad) or not V.is_polynomial(*state):
         return sp.Integer(0)
     if any(
-        a.is_Function or (a.is_Pow and not a.exp.is_Integer)
-        for g in grad
+        a.is_Function or a.is_NumberSymbol or (a.is_Pow and not a.exp.is_Integer)
+        for g in [*grad, V]
         for a in sp.preorder_traversal(g)
     ):
         return sp.Integer(0)
@@ -558,7 +589,12 @@ def _critical_value(V: sp.Expr, loss: sp.Expr | None, state) -> sp.Expr:
     domain = sp.QQ.frac_field(*constants) if constants else sp.QQ
     try:
         basis = sp.groebner(grad, *state, order="grevlex", domain=domain)
-    except (sp.PolynomialError, sp.polys.polyerrors.CoercionFailed, NotImplementedError):
+    except (
+        sp.PolynomialError,
+        sp.polys.polyerrors.CoercionFailed,
+        NotImplementedError,
+        ValueError,
+    ):
         return sp.Integer(0)
     if list(basis.exprs) == [1]:
         return sp.Integer(0)  # no critical points, even complex ones
@@ -612,6 +648,7 @@ def common_denominator(terms, state) -> list[list[sp.Expr]]:
     for row in parts:
         for _, den in row:
             D = sp.lcm(D, den)
+    D = sp.factor(D)  # a small polynomial in the constants: factored, it prints as (1 - beta)**3
     out = []
     for row in parts:
         cells = []
@@ -619,4 +656,45 @@ def common_denominator(terms, state) -> list[list[sp.Expr]]:
             N = sp.expand(num * sp.cancel(D / den))
             cells.append(N if D == 1 else sp.Mul(N, sp.Pow(D, -1), evaluate=False))
         out.append(cells)
+    return out
+
+
+class _Printer(StrPrinter):
+    """sympy's string form, but with Euler's number written exp(1) (a bare E is a symbol)."""
+
+    def _print_Exp1(self, expr):
+        return "exp(1)"
+
+    def _print_ImaginaryUnit(self, expr):
+        raise BeaError("bea writes real expressions only; found the imaginary unit")
+
+
+def expression_text(expr) -> str:
+    """An expression as text that :func:`bea.parsing.parse_expression` reads back exactly.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> E = sp.Symbol("E")
+    >>> expression_text(E * sp.exp(1) + sp.pi / 2)
+    'exp(1)*E + pi/2'
+    """
+    return _Printer().doprint(sp.sympify(expr, strict=True))
+
+
+def symbol_table(exprs) -> dict[str, dict]:
+    """Every symbol of ``exprs`` with its assumptions (what a reader needs to rebuild it).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> symbol_table([sp.Symbol("a") + sp.Symbol("eps", positive=True)])["a"]
+    {}
+    """
+    out: dict[str, dict] = {}
+    for e in exprs:
+        for sym in sorted(sp.sympify(e, strict=True).free_symbols, key=str):
+            facts = {k: v for k, v in sorted(sym.assumptions0.items()) if k != "commutative"}
+            if out.setdefault(sym.name, facts) != facts:
+                raise BeaError(f"two different symbols are named {sym.name}")
     return out

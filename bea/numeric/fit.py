@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..io import jsonable
+
 __all__ = ["SlopeFit", "fit_slope"]
 
 
@@ -34,17 +36,15 @@ class SlopeFit:
 
     def to_dict(self) -> dict:
         """Plain-JSON view."""
-        return {
-            "slope": _num(self.slope),
-            "intercept": _num(self.intercept),
-            "r2": _num(self.r2),
-            "used": [bool(u) for u in self.used],
-            "dropped": {f"{h:.6g}": why for h, why in self.dropped.items()},
-        }
-
-
-def _num(v: float):
-    return None if not np.isfinite(v) else float(v)
+        return jsonable(
+            {
+                "slope": self.slope,
+                "intercept": self.intercept,
+                "r2": self.r2,
+                "used": self.used,
+                "dropped": {f"{h:.6g}": why for h, why in self.dropped.items()},
+            }
+        )
 
 
 def _line(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float]:
@@ -89,6 +89,8 @@ def fit_slope(
     Examples
     --------
     >>> import numpy as np
+
+from ..io import jsonable
     >>> h = np.geomspace(1e-3, 1e-1, 9)
     >>> e = 3 * h**2 * (1 + 2 * h)          # second order, pre-asymptotic at large h
     >>> fit = fit_slope(h, e)
