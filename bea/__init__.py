@@ -60,11 +60,35 @@ __all__ = [
 ]
 
 
+#: Sub-packages and modules reachable as attributes (``bea.optim.HeavyBall``), loaded on use.
+_SUBMODULES = {
+    "bseries",
+    "deep",
+    "derive",
+    "diffring",
+    "flow",
+    "io",
+    "models",
+    "numeric",
+    "optim",
+    "parsing",
+    "plots",
+    "relation",
+    "routes",
+    "step",
+    "study",
+    "taylor",
+}
+
+
 def __getattr__(name: str):
     module = _LAZY.get(name)
-    if module is None:
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"bea.{name}")
+    else:
         raise AttributeError(f"module 'bea' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
 from ._version import __version__
-from .errors import BeaError, NotAGradientError
+from .errors import BeaError
 
 #: The optimizers of ``--method`` (the registry itself is loaded only when a command runs).
 METHOD_NAMES = (
@@ -322,6 +323,8 @@ def _verify(args: argparse.Namespace) -> tuple[str, int]:
     if args.model:
         from .models import MODELS
 
+        if args.values or args.params:
+            raise BeaError("--values and --params apply to --loss; --model fixes its own")
         model = MODELS[args.model](x=args.x, y=args.y)
         loss, params, values = model.loss, model.params, {}
         points = args.point or [list(model.start)]
@@ -477,6 +480,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    if hasattr(sys, "set_int_max_str_digits"):
+        sys.set_int_max_str_digits(0)  # our own exact results may have long integers
+    previous = _on_sigterm()
     try:
         commands = {
             "derive": _derive,
@@ -485,19 +491,67 @@ def main(argv: Sequence[str] | None = None) -> int:
             "reproduce": _reproduce,
         }
         out = commands[args.command](args)
-    except NotAGradientError as err:  # pragma: no cover - handled inside _derive
-        print(f"bea: {err}", file=sys.stderr)
-        return 2
+        out, status = out if isinstance(out, tuple) else (out, 0)
+        print(out)
+        sys.stdout.flush()
     except BeaError as err:
         print(f"bea: error: {err}", file=sys.stderr)
         return 2
-    out, status = out if isinstance(out, tuple) else (out, 0)
-    try:
-        print(out)
-        sys.stdout.flush()
+    except _Terminated:
+        print("bea: terminated; finished files were kept, none is half-written", file=sys.stderr)
+        return 143
+    except KeyboardInterrupt:
+        print("bea: interrupted; finished files were kept, none is half-written", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # e.g. piped into 'head': not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except RecursionError:
+        print("bea: error: the expression is nested too deeply for bea to handle", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(
+            "bea: error: out of memory; ask for a lower order or a smaller input", file=sys.stderr
+        )
+        return 2
+    except OSError as err:  # e.g. stdout on a full device
+        print(f"bea: error: {err.strerror or err}", file=sys.stderr)
+        _quiet_stdout()
+        return 2
+    finally:
+        _restore_sigterm(previous)
     return status
+
+
+class _Terminated(Exception):
+    """SIGTERM, raised in the main thread so that cleanup (temporary files) runs."""
+
+
+def _on_sigterm():
+    def handler(signum, frame):
+        raise _Terminated
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (e.g. called from a worker): leave it alone
+        return signal.getsignal(signal.SIGTERM)
+
+
+def _restore_sigterm(previous) -> None:
+    if previous is None:
+        return
+    try:
+        signal.signal(signal.SIGTERM, previous)
+    except ValueError:  # not the main thread
+        pass
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's final flush cannot fail again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,9 +8,8 @@ picks the route for its kind (:mod:`bea.routes`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import json
+from collections.abc import Sequence
 
 import sympy as sp
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import sympy as sp
-from sympy.printing.str import StrPrinter
 from sympy.polys.domains import QQ
 from sympy.polys.rings import PolyElement
+from sympy.printing.str import StrPrinter
 
 from .diffring import DiffRing
 from .errors import BeaError, InputError, NotAGradientError
@@ -135,7 +135,11 @@ class ModifiedFlow:
         (Matrix([[-t]]),)
         """
         terms = tuple(sp.Matrix([ring.to_sympy(p) for p in t]) for t in ring_terms)
-        manifold = None if slow_manifold is None else tuple(sp.Matrix(w) for w in slow_manifold)
+        manifold = (
+            None
+            if slow_manifold is None
+            else tuple(sp.Matrix([_strict(e) for e in w]) for w in slow_manifold)
+        )
         return cls(
             terms,
             tuple(state),
@@ -183,7 +187,7 @@ class ModifiedFlow:
         Matrix([[-h*t/2 - t]])
         """
         state = tuple(state)
-        exprs = common_denominator([sp.Matrix(t) for t in terms], state)
+        exprs = common_denominator([sp.Matrix([_strict(e) for e in t]) for t in terms], state)
         ring = DiffRing([e for t in exprs for e in t], state)
         ring_terms = [[ring.to_ring(e) for e in t] for t in exprs]
         return cls.from_ring(
@@ -657,6 +661,17 @@ def common_denominator(terms, state) -> list[list[sp.Expr]]:
             cells.append(N if D == 1 else sp.Mul(N, sp.Pow(D, -1), evaluate=False))
         out.append(cells)
     return out
+
+
+def _strict(e) -> sp.Expr:
+    """A sympy expression; text is refused (parse it with :mod:`bea.parsing` first)."""
+    try:
+        return sp.sympify(e, strict=True)
+    except sp.SympifyError:
+        raise InputError(
+            f"terms must be sympy expressions, got {type(e).__name__}; parse text with "
+            "bea.parsing.parse_expression"
+        ) from None
 
 
 class _Printer(StrPrinter):

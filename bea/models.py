@@ -58,8 +58,15 @@ class TwoParameter:
     def __post_init__(self):
         for name in ("x", "y"):
             value = getattr(self, name)
-            if not (isinstance(value, int | float) and np.isfinite(value)):
+            if isinstance(value, bool) or not (
+                isinstance(value, int | float) and np.isfinite(value)
+            ):
                 raise InputError(f"the model's {name} must be a finite number, got {value!r}")
+            if abs(value) > 1000:
+                raise InputError(
+                    f"the model's {name} = {value:g} is out of range: |{name}| <= 1000 keeps its "
+                    "float64 runs meaningful"
+                )
         if self.x == 0:
             raise InputError("the model's x must be non-zero (with x = 0 the loss is constant)")
 

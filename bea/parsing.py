@@ -21,13 +21,14 @@ from collections.abc import Iterable, Mapping, Sequence
 import sympy as sp
 
 from ._checks import check_step_symbol, exact
-from .diffring import CONSTANTS, FUNCTIONS, NON_SMOOTH, NON_SMOOTH_NAMES, SMOOTH_FUNCTIONS
 from .errors import InputError
+from .functions import CONSTANTS, FUNCTIONS, NON_SMOOTH, NON_SMOOTH_NAMES, SMOOTH_FUNCTIONS
 
 __all__ = [
     "FUNCTIONS",
     "MAX_LENGTH",
     "as_expression",
+    "as_matrix",
     "parse_expression",
     "parse_loss",
     "numeric_values",
@@ -273,13 +274,17 @@ def _finite(expr: sp.Expr, what: str, shown=None) -> sp.Expr:
     return expr
 
 
-def as_expression(value, symbols: Iterable[sp.Symbol] = (), *, what: str = "expression") -> sp.Expr:
+def as_expression(
+    value, symbols: Iterable[sp.Symbol] = (), *, what: str = "expression", check: bool = True
+) -> sp.Expr:
     """Any expression a user hands to bea — a string, a number or a sympy expression — checked.
 
     Strings go through :func:`parse_expression` (never ``sympify``, which evaluates Python);
     numbers become exact rationals; sympy expressions must be finite and real, use only smooth
     functions bea can differentiate, and stay within the size limits; their floats become exact
-    rationals.
+    rationals. With ``check=False`` (expressions built by code, such as an optimizer's step)
+    strings are still parsed safely but sympy expressions are only required to be sympy
+    expressions.
 
     Examples
     --------
@@ -298,6 +303,8 @@ def as_expression(value, symbols: Iterable[sp.Symbol] = (), *, what: str = "expr
         raise InputError(f"the {what} must be an expression, got {value!r}")
     if isinstance(value, int | float):
         return exact(value, what)
+    if not check and isinstance(value, sp.Expr):
+        return value
     if isinstance(value, sp.MatrixBase):
         raise InputError(f"the {what} must be a scalar sympy expression, got a matrix")
     if not isinstance(value, sp.Basic):
@@ -338,6 +345,35 @@ def as_expression(value, symbols: Iterable[sp.Symbol] = (), *, what: str = "expr
     if floats:
         value = value.xreplace({f: exact(f, what) for f in floats})
     return value
+
+
+def as_matrix(
+    value, symbols: Iterable[sp.Symbol] = (), *, what: str = "matrix", check: bool = True
+) -> sp.Matrix:
+    """A matrix (or column) a user hands to bea, every entry checked by :func:`as_expression`.
+
+    Nested lists, tuples and sympy matrices are accepted; strings in them are parsed safely
+    (``sympy.Matrix`` of a string would evaluate it).
+
+    Examples
+    --------
+    >>> as_matrix([["1/2", 0], [0, "t"]])
+    Matrix([
+    [1/2, 0],
+    [  0, t]])
+    >>> as_matrix(["a", "b"]).shape
+    (2, 1)
+    """
+    if isinstance(value, str) or not hasattr(value, "__len__"):
+        raise InputError(f"the {what} must be a list of entries (or of rows), got {value!r}")
+    if isinstance(value, sp.MatrixBase):
+        rows = value.tolist()
+    else:
+        rows = [list(r) if isinstance(r, list | tuple | sp.MatrixBase) else [r] for r in value]
+    if len({len(r) for r in rows}) > 1:
+        raise InputError(f"the rows of the {what} have different lengths")
+    symbols = tuple(symbols)
+    return sp.Matrix([[as_expression(e, symbols, what=what, check=check) for e in r] for r in rows])
 
 
 def _cut(expr) -> str:

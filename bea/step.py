@@ -28,6 +28,7 @@ import sympy as sp
 
 from ._checks import check_step_symbol, check_symbols
 from .errors import InputError
+from .parsing import as_matrix
 
 __all__ = ["ImplicitStep", "Relation", "SlowFastMap", "Step", "StepMap", "TwoStepMap"]
 
@@ -56,7 +57,7 @@ def _shifted(state, tag: str) -> tuple[sp.Symbol, ...]:
 
 
 def _column(value, n: int, what: str) -> sp.Matrix:
-    col = sp.Matrix(value)
+    col = as_matrix(value, what=what, check=False)
     if col.shape != (n, 1):
         col = col.reshape(len(col), 1) if len(col) == n else col
     if col.shape != (n, 1):

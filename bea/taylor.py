@@ -28,6 +28,7 @@ from ._checks import check_order, check_step_symbol, check_symbols
 from .diffring import DiffRing
 from .errors import InputError
 from .flow import ModifiedFlow
+from .parsing import as_matrix
 
 __all__ = ["step_coefficients", "taylor_modified_equation"]
 
@@ -58,9 +59,10 @@ def step_coefficients(step: sp.Matrix, h: sp.Symbol, n_max: int) -> list[sp.Matr
     >>> step_coefficients(sp.Matrix([y + h * y**2]), h, 2)
     [Matrix([[y]]), Matrix([[y**2]]), Matrix([[0]])]
     """
+    h = check_step_symbol(h)
+    step = as_matrix(step, (h,), what="step map", check=False)
     coeffs: list[list[sp.Expr]] = [[] for _ in range(n_max + 1)]
     for comp in step:
-        comp = sp.sympify(comp)
         if comp.is_polynomial(h):
             poly = sp.Poly(comp, h)
             for n in range(n_max + 1):
@@ -150,7 +152,7 @@ def taylor_modified_equation(
     h = check_step_symbol(h)
     if h in state:
         raise InputError(f"the step size {h} cannot also be a state variable")
-    step = sp.Matrix(step)
+    step = as_matrix(step, (*state, h), what="step map", check=False)
     if step.shape != (len(state), 1):
         raise InputError(
             f"step must be a column of {len(state)} expressions (one per state variable), "

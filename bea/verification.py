@@ -281,6 +281,9 @@ def verify_flow(
                 "every starting point is stationary (the gradient vanishes there): there is "
                 "nothing to measure; start away from the critical points"
             )
+        n_steps = check_order(n_steps, maximum=100, what="n_steps")
+        if n_steps < 3:
+            raise InputError("n_steps must be at least 3 (a slope needs three step sizes)")
         hs = _default_steps(hess, points, horizon, n_steps)
     else:
         hs = _snap(steps, horizon)

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bea
-from bea.diffring import ELEMENTARY, FUNCTIONS, NON_SMOOTH, SMOOTH_FUNCTIONS, DiffRing
+from bea.diffring import DiffRing
+from bea.functions import ELEMENTARY, FUNCTIONS, NON_SMOOTH, SMOOTH_FUNCTIONS
 from bea.parsing import parse_expression
 
 a, b, c = sp.symbols("a b c")

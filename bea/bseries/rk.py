@@ -10,7 +10,7 @@ import sympy as sp
 
 from .._checks import check_symbols
 from ..errors import InputError
-from ..parsing import as_expression
+from ..parsing import as_expression, as_matrix
 from ..step import StepMap
 from .algebra import BSeries, exact_coefficient, exact_flow, from_values
 from .trees import butcher_product, order, trees_up_to
@@ -56,18 +56,21 @@ class RungeKutta:
     name: str = "Runge-Kutta"
 
     def __post_init__(self):
-        A = sp.Matrix(self.A)
-        b = (
-            sp.Matrix(self.b).reshape(len(self.b), 1)
-            if not isinstance(self.b, sp.Matrix)
-            else (self.b.reshape(len(self.b), 1))
-        )
+        for part in (self.A, self.b, self.c if self.c is not None else ()):
+            _refuse_floats(part)
+        A = as_matrix(self.A, what="Butcher tableau")
+        b = as_matrix(self.b, what="Butcher tableau")
+        b = b.reshape(len(b), 1)
         s = b.shape[0]
         if A.shape != (s, s):
             raise InputError(f"A must be {s}x{s} to match b with {s} stages, got {A.shape}")
         for x in (*A, *b):
             exact_coefficient(x)  # floats are refused
-        c = sp.Matrix([sum(A.row(i)) for i in range(s)]) if self.c is None else sp.Matrix(self.c)
+        c = (
+            sp.Matrix([sum(A.row(i)) for i in range(s)])
+            if self.c is None
+            else as_matrix(self.c, what="Butcher tableau")
+        )
         object.__setattr__(self, "A", A)
         object.__setattr__(self, "b", b)
         object.__setattr__(self, "c", c.reshape(s, 1))
@@ -150,6 +153,19 @@ class RungeKutta:
             for i in range(s)
             for j in range(s)
         )
+
+
+def _refuse_floats(value) -> None:
+    """Tableau entries must be exact: floats (0.1 is not 1/10) are refused."""
+    if isinstance(value, float | sp.Float):
+        raise InputError(f"Butcher tableau entries must be exact, got the float {value!r}")
+    if isinstance(value, sp.Basic):
+        if value.has(sp.Float):
+            raise InputError(f"Butcher tableau entries must be exact, got {value}")
+        return
+    if isinstance(value, list | tuple | sp.MatrixBase):
+        for v in value:
+            _refuse_floats(v)
 
 
 def _simplify(x):

@@ -11,6 +11,8 @@ from __future__ import annotations
 from functools import cache, lru_cache
 from math import factorial
 
+from .._checks import check_order
+
 __all__ = [
     "Tree",
     "butcher_product",
@@ -26,6 +28,10 @@ __all__ = [
 ]
 
 Tree = tuple  # a canonical nested tuple of subtrees
+
+#: Largest number of nodes bea generates trees for (14: 32,973 trees of that order; each order
+#: costs about three times the one before).
+MAX_TREE_ORDER = 14
 
 #: The one-node tree •.
 NODE: Tree = ()
@@ -112,6 +118,12 @@ def trees(n: int) -> tuple[Tree, ...]:
     >>> trees(3)
     ((((),),), ((), ()))
     """
+    n = check_order(n, maximum=MAX_TREE_ORDER, what="tree order")
+    return _trees(n)
+
+
+@cache
+def _trees(n: int) -> tuple[Tree, ...]:
     if n < 1:
         return ()
     return tuple(sorted((canonical(f) for f in _forests(n - 1, None)), reverse=True))
@@ -123,7 +135,7 @@ def _forests(n: int, bound: Tree | None):
         yield ()
         return
     for k in range(n, 0, -1):
-        for t in trees(k):
+        for t in _trees(k):
             if bound is not None and t > bound:
                 continue
             for rest in _forests(n - k, t):
@@ -138,7 +150,8 @@ def trees_up_to(n: int) -> list[Tree]:
     >>> len(trees_up_to(9))
     486
     """
-    return [t for k in range(1, n + 1) for t in trees(k)]
+    n = check_order(n, maximum=MAX_TREE_ORDER, what="tree order")
+    return [t for k in range(1, n + 1) for t in _trees(k)]
 
 
 @lru_cache(maxsize=4096)

@@ -16,7 +16,7 @@ import sympy as sp
 
 from ..errors import InputError
 from ..flow import ModifiedFlow
-from ..parsing import numeric_values
+from ..parsing import as_expression, numeric_values
 from ..step import StepMap
 
 __all__ = ["compile_expressions", "compile_flow", "compile_loss", "compile_step"]
@@ -78,6 +78,7 @@ def compile_expressions(
     """
     state = tuple(state)
     allowed = set(state) | ({h} if h is not None else set())
+    exprs = [as_expression(e, allowed, what="expression", check=False) for e in exprs]
     exprs = [_horner(e, state) for e in _substitute(exprs, values, allowed)]
     args = list(state) + ([h] if h is not None else [])
     raw = sp.lambdify(args, exprs, modules="numpy", cse=True)
@@ -90,7 +91,10 @@ def compile_expressions(
         cols = [Y[..., i] for i in range(d)]
         extra = [np.asarray(v, dtype=float) for v in hs]
         shape = np.broadcast_shapes(Y.shape[:-1], *(e.shape for e in extra))
-        outs = raw(*cols, *extra)
+        try:
+            outs = raw(*cols, *extra)
+        except OverflowError:
+            raise InputError("a constant or value is too large for float64 arithmetic") from None
         return np.stack([np.broadcast_to(np.asarray(o, dtype=float), shape) for o in outs], axis=-1)
 
     if h is None:
@@ -174,6 +178,8 @@ def compile_loss(
     >>> E(np.array([1.0, 2.0])), g(np.array([1.0, 2.0])), H(np.array([1.0, 2.0]))[0]
     (array(2.), array([4., 1.]), array([4., 2.]))
     """
+    params = tuple(params)
+    loss = as_expression(loss, params, what="loss", check=False)
     m = len(params)
     grad = [sp.diff(loss, p) for p in params]
     hess = [sp.diff(g, p) for g in grad for p in params]

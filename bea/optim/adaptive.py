@@ -10,6 +10,7 @@ import sympy as sp
 from .._checks import hyper_parameter
 from ..errors import InputError
 from ..flow import ModifiedFlow
+from ..parsing import as_matrix
 from ..step import SlowFastMap
 from .base import Optimizer, gradient, shifted
 
@@ -155,7 +156,7 @@ def preconditioned_loss(flow: ModifiedFlow, P: sp.Matrix, order: int | None = No
     >>> preconditioned_loss(flow, opt.preconditioner(t**2 / 2, [t]))
     t**2/2
     """
-    P = sp.Matrix(P)
+    P = as_matrix(P, flow.state, what="preconditioner")
     n = len(flow.state)
     if P.shape != (n, n):
         raise InputError(f"the preconditioner must be {n}x{n}, got {P.shape}")

@@ -39,6 +39,7 @@ __all__ = [
     "learning_rate_sweep",
     "nice_step",
     "rig_along_path",
+    "check_size",
     "run",
     "trajectories",
 ]
@@ -522,6 +523,9 @@ def _factored(expr: sp.Expr, gens) -> str:
     return head + body + (f"/{den}" if den != 1 else "")
 
 
+#: Most steps a single GD run of the study may take.
+MAX_STUDY_STEPS = 2e6
+
 #: Learning rates of the R_IG/E experiment, as fractions of the stability limit at the paper's start.
 RIG_FRACTIONS = (0.05, 0.3, 0.6, 0.9)
 
@@ -581,6 +585,27 @@ class StudyResults:
         return {"near": (self.model.start, False), "far": (self.model.far_start, True)}
 
 
+def check_size(model: TwoParameter, settings: Settings = Settings()) -> None:
+    """Refuse model data for which the study's GD runs would take too many steps.
+
+    Examples
+    --------
+    >>> check_size(TwoParameter(x=100))
+    Traceback (most recent call last):
+    ...
+    bea.errors.InputError: with x = 100, y = 0.6 the stability limit at (2.8, 3.5) is 6.7e-06, ...
+    """
+    for start, far in ((model.start, False), (model.far_start, True)):
+        limit = float(model.stability_limit(np.array(start)))
+        steps = settings.horizon(far) / (settings.sweep_range[0] * limit)
+        if steps > MAX_STUDY_STEPS:
+            raise InputError(
+                f"with x = {model.x:g}, y = {model.y:g} the stability limit at {start} is "
+                f"{limit:.2g}, so the study's runs would take {steps:.2g} steps (at most "
+                f"{MAX_STUDY_STEPS:.0e}); the study is sized for data of order one"
+            )
+
+
 def run(model: TwoParameter | None = None, settings: Settings = Settings(), stage=None):
     """Run every experiment of the study once.
 
@@ -604,6 +629,7 @@ def run(model: TwoParameter | None = None, settings: Settings = Settings(), stag
     """
     model = TwoParameter() if model is None else model
     stage = stage or (lambda name: None)
+    check_size(model, settings)
     starts = {"near": (model.start, False), "far": (model.far_start, True)}
     stage(STAGES[0])
     paths = {}

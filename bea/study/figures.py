@@ -19,7 +19,7 @@ import numpy as np
 from ..io import atomic_write, dumps, prepare_folder, versions
 from ..models import TwoParameter
 from ..plots.output import figure_bytes
-from .experiments import STAGES, Settings, StudyResults, run
+from .experiments import STAGES, Settings, StudyResults, check_size, run
 
 __all__ = ["FIGURES", "FigureSet", "Progress", "draw", "figures"]
 
@@ -262,25 +262,27 @@ def figures(
     >>> fs.summary["starts"]["near"]["start"]
     [2.8, 3.5]
     """
+    model = TwoParameter() if model is None else model
+    check_size(model, Settings(quick=quick))
     out = prepare_folder(out)
-    steps = Progress(progress, stage, [*STAGES, "figures"])
-    results = run(model, Settings(quick=quick), stage=steps)
-    steps("figures")
-    fs = draw(results, out)
-    steps.close()
-    return fs
+    with Progress(progress, stage, [*STAGES, "figures"]) as steps:
+        results = run(model, Settings(quick=quick), stage=steps)
+        steps("figures")
+        return draw(results, out)
 
 
 class Progress:
     """A progress bar over named stages (on stderr), also reporting each stage to a callback.
 
-    Call it with each stage's name as the stage starts; :meth:`close` when the last one ends.
+    A context manager: call it with each stage's name as the stage starts; leaving the block
+    ends the last stage (or, on an error, removes the bar so that only the error is shown).
 
     Examples
     --------
     >>> seen = []
-    >>> p = Progress(False, seen.append, ["a", "b"])
-    >>> p("a"); p("b"); p.close(); seen
+    >>> with Progress(False, seen.append, ["a", "b"]) as p:
+    ...     p("a"); p("b")
+    >>> seen
     ['a', 'b']
     """
 
@@ -299,7 +301,12 @@ class Progress:
         if self._stage is not None:
             self._stage(name)
 
-    def close(self) -> None:
-        """The last stage ended."""
-        self._bar.update()
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self._bar.update()
+        else:
+            self._bar.leave = False
         self._bar.close()

@@ -23,7 +23,7 @@ from ..models import TwoParameter
 from ..numeric import compile_expressions, iterate
 from ..optim import GD
 from ..regularization import igr
-from .experiments import STAGES, Settings, StudyResults, run
+from .experiments import STAGES, Settings, StudyResults, check_size, run
 from .figures import FIGURES, FigureSet, Progress, draw
 
 __all__ = ["Claim", "Report", "reproduce"]
@@ -468,16 +468,22 @@ def reproduce(
     >>> report.passed, (report.out / "report.html").exists()
     (True, True)
     """
-    out = prepare_folder(out)
     model = TwoParameter() if model is None else model
-    steps = Progress(progress, None, ["derivations", *STAGES, "figures", "report"])
-    steps("derivations")
-    claims = _symbolic_claims(model)
-    claims.append(_imbalance_run_claim(model))
-    results = run(model, Settings(quick=quick), stage=steps)
-    steps("figures")
-    fs = draw(results, out)
-    steps("report")
+    check_size(model, Settings(quick=quick))
+    out = prepare_folder(out)
+    with Progress(progress, None, ["derivations", *STAGES, "figures", "report"]) as steps:
+        steps("derivations")
+        claims = _symbolic_claims(model)
+        claims.append(_imbalance_run_claim(model))
+        results = run(model, Settings(quick=quick), stage=steps)
+        steps("figures")
+        fs = draw(results, out)
+        steps("report")
+        report = _report(out, model, quick, claims, results, fs)
+    return report
+
+
+def _report(out, model, quick, claims, results, fs) -> Report:
     more, notes = _numeric_claims(results)
     order = [
         "modified-loss",
@@ -498,5 +504,4 @@ def reproduce(
     atomic_write(out / "report.md", _markdown(report, quick))
     atomic_write(out / "report.html", _html(report, quick))
     atomic_write(out / "report.json", report.to_json())
-    steps.close()
     return report
