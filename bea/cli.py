@@ -150,6 +150,12 @@ def _add_study(sub) -> None:
         "--quick", action="store_true", help="small sweeps and grids: a smoke run in seconds"
     )
     common.add_argument("--no-progress", action="store_true", help="do not show progress on stderr")
+    common.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a folder that also holds files bea did not write (they are never "
+        "touched; without --force such a folder is refused)",
+    )
     names = (
         "trajectories, error_vs_h, flatness_vs_h, rig_along_path, explicit_regularization, "
         "curl_order2"
@@ -195,7 +201,13 @@ def _model(args: argparse.Namespace):
 def _figures(args: argparse.Namespace) -> str:
     from .study.figures import figures
 
-    fs = figures(args.out, model=_model(args), quick=args.quick, progress=not args.no_progress)
+    fs = figures(
+        args.out,
+        model=_model(args),
+        quick=args.quick,
+        progress=not args.no_progress,
+        force=args.force,
+    )
     return f"wrote {len(fs.files)} files to {fs.out}: " + ", ".join(fs.files)
 
 
@@ -203,7 +215,11 @@ def _reproduce(args: argparse.Namespace) -> tuple[str, int]:
     from .study.report import reproduce
 
     report = reproduce(
-        args.out, model=_model(args), quick=args.quick, progress=not args.no_progress
+        args.out,
+        model=_model(args),
+        quick=args.quick,
+        progress=not args.no_progress,
+        force=args.force,
     )
     return str(report), 0 if report.passed else 1
 

@@ -22,7 +22,15 @@ from pathlib import Path
 from ._version import __version__
 from .errors import InputError
 
-__all__ = ["atomic_write", "dumps", "jsonable", "prepare_folder", "versions"]
+__all__ = [
+    "MANIFEST",
+    "OutputFolder",
+    "atomic_write",
+    "dumps",
+    "jsonable",
+    "prepare_folder",
+    "versions",
+]
 
 
 def _umask() -> int:
@@ -191,3 +199,174 @@ def versions(*packages: str) -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
+
+
+#: The file in which bea lists what it wrote into an output folder.
+MANIFEST = ".bea-manifest.json"
+_LOCK = ".bea.lock"
+
+
+class OutputFolder:
+    """An output folder that bea shares safely with its user, and with other bea runs.
+
+    The guarantees, each tested:
+
+    * **Never another's file.** bea lists every file it writes in ``.bea-manifest.json``. A
+      folder that holds files bea did not write is refused unless ``force=True``; even then bea
+      writes only files that are missing or its own, and refuses to replace a user's file that
+      happens to have one of bea's names.
+    * **Never half a file.** Every file is written atomically (:func:`atomic_write`); an
+      interruption (Ctrl-C, SIGTERM) leaves each file whole, old or new, and no temporary file.
+    * **Never a mixed result.** Files that summarise a run (``stale``, e.g. the report) are
+      removed when a new run starts and written last, so an interrupted run never leaves the old
+      report beside new figures; the manifest says whether the last run completed.
+    * **One run at a time.** A lock file makes a second run into the same folder stop with an
+      error instead of interleaving its files; a lock left by a process that died is taken over.
+
+    Use it as a context manager.
+
+    Parameters
+    ----------
+    path : path
+        The folder (created with its parents if missing).
+    force : bool
+        Accept a folder that also holds files bea did not write (they are never touched).
+    stale : iterable of str
+        File names of a previous run to remove before this run writes anything.
+    what : str
+        How the folder was given (for messages), e.g. ``"--out"``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with OutputFolder(tempfile.mkdtemp()) as out:
+    ...     _ = out.write("a.json", "{}")
+    >>> sorted(out.manifest["files"]), out.manifest["complete"]
+    (['a.json'], True)
+    """
+
+    def __init__(self, path, *, force: bool = False, stale=(), what: str = "--out"):
+        self.path = prepare_folder(path, what=what)
+        self.force = force
+        self.stale = tuple(stale)
+        self.what = what
+        self.manifest: dict = {"files": [], "complete": False}
+        self._locked = False
+
+    # ------------------------------------------------------------------ life cycle
+    def __enter__(self) -> OutputFolder:
+        self._lock()
+        try:
+            self._check_contents()
+            previous = self._read_manifest()
+            self.manifest = {"files": list(previous.get("files", [])), "complete": False}
+            for name in self.stale:
+                if name in self.manifest["files"]:
+                    (self.path / name).unlink(missing_ok=True)
+                    self.manifest["files"].remove(name)
+            self._write_manifest()
+        except BaseException:
+            self._unlock()
+            raise
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        try:
+            if kind is None:
+                self.manifest["complete"] = True
+            self._write_manifest()
+        finally:
+            self._unlock()
+
+    # ------------------------------------------------------------------ writing
+    def write(self, name: str, data: str | bytes) -> Path:
+        """Write one file atomically and record it as bea's."""
+        if not name or "/" in name or name.startswith("."):
+            raise InputError(f"bad output file name {name!r}")
+        target = self.path / name
+        if target.exists() and name not in self.manifest["files"]:
+            raise InputError(
+                f"{target} exists and bea did not write it: move it away (bea never replaces "
+                "a file it did not write)"
+            )
+        out = atomic_write(target, data)
+        if name not in self.manifest["files"]:
+            self.manifest["files"].append(name)
+            self._write_manifest()
+        return out
+
+    # ------------------------------------------------------------------ internals
+    def _check_contents(self) -> None:
+        own = set(self._read_manifest().get("files", [])) | {MANIFEST, _LOCK}
+        others = sorted(
+            p.name
+            for p in self.path.iterdir()
+            if p.name not in own and not (p.name.startswith(".") and p.name.endswith(".tmp"))
+        )
+        if others and not self.force:
+            shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            raise InputError(
+                f"{self.what} {self.path} holds files bea did not write ({shown}); choose an "
+                "empty or new folder, or pass --force (force=True) to write beside them "
+                "(they are never touched)"
+            )
+        for p in self.path.iterdir():  # temporary files of an interrupted run of ours
+            if p.name.startswith(".") and p.name.endswith(".tmp") and p.is_file():
+                p.unlink(missing_ok=True)
+
+    def _read_manifest(self) -> dict:
+        path = self.path / MANIFEST
+        if not path.exists():
+            return {}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise InputError(f"{path} is damaged; remove it to start afresh") from None
+        if not isinstance(data, dict) or not isinstance(data.get("files", []), list):
+            raise InputError(f"{path} is not a bea manifest; remove it to start afresh")
+        return data
+
+    def _write_manifest(self) -> None:
+        atomic_write(self.path / MANIFEST, dumps({**self.manifest, "versions": versions()}))
+
+    def _lock(self) -> None:
+        lock = self.path / _LOCK
+        for _ in range(2):
+            try:
+                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                try:
+                    pid = int(lock.read_text().strip() or 0)
+                except (OSError, ValueError):
+                    pid = 0
+                if pid and _alive(pid):
+                    raise InputError(
+                        f"another bea run (process {pid}) is writing into {self.path}; wait for "
+                        "it or choose another folder"
+                    ) from None
+                lock.unlink(missing_ok=True)  # left by a process that died: take it over
+                continue
+            except OSError as err:
+                raise InputError(f"cannot lock {self.path}: {err.strerror}") from None
+            with os.fdopen(fd, "w") as fh:
+                fh.write(str(os.getpid()))
+            self._locked = True
+            return
+        raise InputError(f"cannot lock {self.path}: another run keeps taking it")
+
+    def _unlock(self) -> None:
+        if self._locked:
+            (self.path / _LOCK).unlink(missing_ok=True)
+            self._locked = False
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -16,12 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import atomic_write, dumps, prepare_folder, versions
+from ..io import OutputFolder, dumps, versions
 from ..models import TwoParameter
 from ..plots.output import figure_bytes
 from .experiments import STAGES, Settings, StudyResults, check_size, run
 
 __all__ = ["FIGURES", "FigureSet", "Progress", "draw", "figures"]
+
+#: Files that summarise one run: removed when a new run starts, written last.
+STALE = ("summary.json", "report.md", "report.html", "report.json")
 
 #: The figures, in order (names are stable: documents link them).
 FIGURES = (
@@ -139,15 +142,20 @@ def _summary(model, sweeps, regs, verification, curl_expr) -> dict:
     }
 
 
-def draw(results: StudyResults, out: str | os.PathLike) -> FigureSet:
+def draw(
+    results: StudyResults, out: str | os.PathLike | OutputFolder, *, force: bool = False
+) -> FigureSet:
     """Draw every figure of a study's results and write their data and ``summary.json``.
 
     Parameters
     ----------
     results : StudyResults
         From :func:`bea.study.run`.
-    out : path
-        Output folder (created if missing).
+    out : path or OutputFolder
+        Output folder (created if missing; see :class:`bea.io.OutputFolder` for what bea
+        promises about it).
+    force : bool
+        Write beside files bea did not write (never touching them).
 
     Returns
     -------
@@ -166,13 +174,16 @@ def draw(results: StudyResults, out: str | os.PathLike) -> FigureSet:
     from ..plots.convergence import plot_verification
     from . import plots
 
-    out = prepare_folder(out)
+    if not isinstance(out, OutputFolder):
+        with OutputFolder(out, force=force, stale=STALE) as folder:
+            return draw(results, folder)
+    folder = out
     model, sweeps, regs = results.model, results.sweeps, results.regularized
     written: list[str] = []
     images: dict[str, bytes] = {}
 
     def write(name: str, data: str | bytes) -> None:
-        atomic_write(out / name, data)
+        folder.write(name, data)
         written.append(name)
 
     def save(name: str, fig) -> None:
@@ -225,7 +236,7 @@ def draw(results: StudyResults, out: str | os.PathLike) -> FigureSet:
     summary = _summary(model, sweeps, regs, results.verification, results.curl.expression)
     summary["files"] = sorted([*written, "summary.json"])
     write("summary.json", dumps(summary))
-    return FigureSet(out, tuple(sorted(written)), summary, images)
+    return FigureSet(folder.path, tuple(sorted(written)), summary, images)
 
 
 def figures(
@@ -235,13 +246,14 @@ def figures(
     quick: bool = False,
     progress: bool = False,
     stage: Callable[[str], None] | None = None,
+    force: bool = False,
 ) -> FigureSet:
     """Run the two-parameter model study and write every figure, its data and ``summary.json``.
 
     Parameters
     ----------
     out : path
-        Output folder (created if missing).
+        Output folder (created if missing; see :class:`bea.io.OutputFolder`).
     model : TwoParameter, optional
         Default ``TwoParameter()`` (x = 1, y = 0.6).
     quick : bool
@@ -250,6 +262,8 @@ def figures(
         Show a progress bar on stderr.
     stage : callable, optional
         Called with the name of each stage as it starts (for callers with their own progress).
+    force : bool
+        Write into a folder that also holds files bea did not write (never touching them).
 
     Returns
     -------
@@ -264,11 +278,11 @@ def figures(
     """
     model = TwoParameter() if model is None else model
     check_size(model, Settings(quick=quick))
-    out = prepare_folder(out)
-    with Progress(progress, stage, [*STAGES, "figures"]) as steps:
-        results = run(model, Settings(quick=quick), stage=steps)
-        steps("figures")
-        return draw(results, out)
+    with OutputFolder(out, force=force, stale=STALE) as folder:
+        with Progress(progress, stage, [*STAGES, "figures"]) as steps:
+            results = run(model, Settings(quick=quick), stage=steps)
+            steps("figures")
+            return draw(results, folder)
 
 
 class Progress:

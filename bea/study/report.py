@@ -18,13 +18,13 @@ import numpy as np
 import sympy as sp
 
 from ..derive import modified_flow, modified_loss
-from ..io import atomic_write, dumps, prepare_folder, versions
+from ..io import OutputFolder, dumps, versions
 from ..models import TwoParameter
 from ..numeric import compile_expressions, iterate
 from ..optim import GD
 from ..regularization import igr
 from .experiments import STAGES, Settings, StudyResults, check_size, run
-from .figures import FIGURES, FigureSet, Progress, draw
+from .figures import FIGURES, STALE, FigureSet, Progress, draw
 
 __all__ = ["Claim", "Report", "reproduce"]
 
@@ -443,6 +443,7 @@ def reproduce(
     model: TwoParameter | None = None,
     quick: bool = False,
     progress: bool = False,
+    force: bool = False,
 ) -> Report:
     """Derive the modified loss, verify it, make every figure and write the report.
 
@@ -450,12 +451,15 @@ def reproduce(
     ----------
     out : path
         Output folder (created if missing): figures and data (see :func:`bea.figures`),
-        ``report.md``, ``report.html`` and ``report.json``.
+        ``report.md``, ``report.html`` and ``report.json``; what bea promises about the folder
+        is in :class:`bea.io.OutputFolder`.
     model : TwoParameter, optional
     quick : bool
         Small sweeps (a smoke run; same files).
     progress : bool
         Show progress on stderr.
+    force : bool
+        Write into a folder that also holds files bea did not write (never touching them).
 
     Returns
     -------
@@ -470,20 +474,21 @@ def reproduce(
     """
     model = TwoParameter() if model is None else model
     check_size(model, Settings(quick=quick))
-    out = prepare_folder(out)
-    with Progress(progress, None, ["derivations", *STAGES, "figures", "report"]) as steps:
-        steps("derivations")
-        claims = _symbolic_claims(model)
-        claims.append(_imbalance_run_claim(model))
-        results = run(model, Settings(quick=quick), stage=steps)
-        steps("figures")
-        fs = draw(results, out)
-        steps("report")
-        report = _report(out, model, quick, claims, results, fs)
-    return report
+    stages = ["derivations", *STAGES, "figures", "report"]
+    with OutputFolder(out, force=force, stale=STALE) as folder:
+        with Progress(progress, None, stages) as steps:
+            steps("derivations")
+            claims = _symbolic_claims(model)
+            claims.append(_imbalance_run_claim(model))
+            results = run(model, Settings(quick=quick), stage=steps)
+            steps("figures")
+            fs = draw(results, folder)
+            steps("report")
+            return _report(folder, model, quick, claims, results, fs)
 
 
-def _report(out, model, quick, claims, results, fs) -> Report:
+def _report(folder, model, quick, claims, results, fs) -> Report:
+    out = folder.path
     more, notes = _numeric_claims(results)
     order = [
         "modified-loss",
@@ -501,7 +506,7 @@ def _report(out, model, quick, claims, results, fs) -> Report:
     by_key = {c.key: c for c in claims + more}
     options = {"quick": quick, "x": float(model.x), "y": float(model.y), "out": str(out)}
     report = Report(out, tuple(by_key[k] for k in order), fs, tuple(notes), options)
-    atomic_write(out / "report.md", _markdown(report, quick))
-    atomic_write(out / "report.html", _html(report, quick))
-    atomic_write(out / "report.json", report.to_json())
+    folder.write("report.md", _markdown(report, quick))
+    folder.write("report.html", _html(report, quick))
+    folder.write("report.json", report.to_json())
     return report

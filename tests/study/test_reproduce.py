@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +15,7 @@ import pytest
 from bea import io as figures_module
 from bea import io as output
 from bea.cli import main
+from bea.io import MANIFEST, OutputFolder
 from bea.study import FIGURES
 
 EXPECTED = {f"{n}.{ext}" for n in FIGURES for ext in ("png", "pdf")} | {
@@ -34,8 +39,10 @@ def reproduced(tmp_path_factory):
 def test_reproduce_writes_every_figure_data_file_and_report(reproduced):
     out, status = reproduced
     assert status == 0
-    names = {p.name for p in out.iterdir()}
+    names = {p.name for p in out.iterdir()} - {MANIFEST}
     assert names == EXPECTED | {"report.md", "report.html", "report.json"}
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["complete"] and set(manifest["files"]) == names
     for name in names:
         assert (out / name).stat().st_size > 100, name
         if name.endswith(".png"):
@@ -130,3 +137,89 @@ def test_model_data_from_the_command_line(tmp_path, capsys):
     assert main(["figures", "--out", str(tmp_path), "--x", "0", "--quick"]) == 2
     assert "x must be non-zero" in capsys.readouterr().err
     assert not list(Path(tmp_path).iterdir())
+
+
+def test_a_folder_with_a_users_file_is_refused_without_force_and_the_file_survives(
+    tmp_path, capsys
+):
+    mine = tmp_path / "notes.txt"
+    mine.write_text("my notes")
+    assert main(["figures", "--out", str(tmp_path), "--quick", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "holds files bea did not write (notes.txt)" in err and "\n" not in err
+    assert main(["figures", "--out", str(tmp_path), "--quick", "--no-progress", "--force"]) == 0
+    assert mine.read_text() == "my notes"
+    manifest = json.loads((tmp_path / MANIFEST).read_text())
+    assert "notes.txt" not in manifest["files"] and "summary.json" in manifest["files"]
+
+
+def test_a_users_file_with_one_of_beas_names_is_never_replaced(tmp_path, capsys):
+    theirs = tmp_path / "summary.json"
+    theirs.write_text("theirs")
+    assert main(["figures", "--out", str(tmp_path), "--quick", "--no-progress", "--force"]) == 2
+    assert "bea did not write it" in capsys.readouterr().err
+    assert theirs.read_text() == "theirs"
+
+
+def _bea(*argv):
+    return subprocess.Popen(
+        [sys.executable, "-m", "bea", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for(path: Path, timeout: float = 60) -> None:
+    start = time.monotonic()
+    while not path.exists():
+        assert time.monotonic() - start < timeout, f"{path} never appeared"
+        time.sleep(0.05)
+
+
+def test_sigterm_halfway_keeps_only_whole_files_and_a_rerun_completes(tmp_path):
+    out = tmp_path / "rep"
+    proc = _bea("reproduce", "--out", str(out), "--quick", "--no-progress")
+    _wait_for(out / "trajectories.pdf")  # figures are being written
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143 and "terminated" in err and err.strip().count("\n") == 0
+    names = {p.name for p in out.iterdir()}
+    assert not [n for n in names if n.endswith(".tmp")]
+    assert not names & {"report.md", "report.html", "report.json"}  # no report over new figures
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["complete"] is False
+    for name in names - {MANIFEST, ".bea.lock"}:
+        data = (out / name).read_bytes()
+        if name.endswith(".png"):
+            assert data[:8] == b"\x89PNG\r\n\x1a\n" and data.endswith(b"IEND\xaeB`\x82")
+        elif name.endswith(".pdf"):
+            assert data.startswith(b"%PDF-") and b"%%EOF" in data[-64:]
+        elif name.endswith(".json"):
+            json.loads(data)
+    assert not (out / ".bea.lock").exists()
+    assert main(["reproduce", "--out", str(out), "--quick", "--no-progress"]) == 0
+    assert json.loads((out / MANIFEST).read_text())["complete"] is True
+
+
+def test_two_runs_into_one_folder_do_not_interleave(tmp_path):
+    out = tmp_path / "both"
+    first = _bea("figures", "--out", str(out), "--quick", "--no-progress")
+    _wait_for(out / ".bea.lock")
+    second = _bea("figures", "--out", str(out), "--quick", "--no-progress")
+    _, err2 = second.communicate(timeout=120)
+    _, err1 = first.communicate(timeout=180)
+    assert first.returncode == 0, err1
+    assert second.returncode == 2 and "another bea run" in err2
+    summary = json.loads((out / "summary.json").read_text())
+    assert sorted(summary["files"]) == sorted(EXPECTED)
+
+
+def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path):
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    (tmp_path / ".bea.lock").write_text(dead.stdout.strip())
+    with OutputFolder(tmp_path) as folder:
+        folder.write("x.txt", "x")
+    assert (tmp_path / "x.txt").read_text() == "x" and not (tmp_path / ".bea.lock").exists()
