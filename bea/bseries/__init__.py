@@ -14,6 +14,15 @@ from .algebra import (
     substitute,
 )
 from .energy import energy_preservation_order, free_tree
+from .relations import (
+    LinearRelation,
+    adams_bashforth2,
+    bdf2,
+    heavy_ball,
+    leapfrog,
+    nesterov,
+    relation_modified_equation,
+)
 from .rk import METHODS, RungeKutta, order_of_accuracy, symplecticity_order
 from .trees import (
     butcher_product,
@@ -30,6 +39,13 @@ from .trees import (
 __all__ = [
     "METHODS",
     "BSeries",
+    "LinearRelation",
+    "adams_bashforth2",
+    "bdf2",
+    "heavy_ball",
+    "leapfrog",
+    "nesterov",
+    "relation_modified_equation",
     "RungeKutta",
     "butcher_product",
     "compose",
