@@ -122,6 +122,14 @@ CALLS = {
     "reproduce": (bea.reproduce, ("out",), {"model": bea.models.TwoParameter(1000, 0.6)}),
     "atomic_write": (bea.io.atomic_write, ("out.txt", "data"), {}),
     "prepare_folder": (bea.io.prepare_folder, ("folder",), {}),
+    "OutputFolder": (bea.io.OutputFolder, ("folder",), {"what": "--out"}),
+    "LinearRelation": (
+        bea.bseries.LinearRelation,
+        ({1: "1", 0: "-1"}, [("1", {0: "1"})]),
+        {"name": "explicit Euler"},
+    ),
+    "heavy_ball": (bea.bseries.heavy_ball, ("1/2",), {"time": "step"}),
+    "nesterov": (bea.bseries.nesterov, ("1/2",), {"time": "effective"}),
     "cli.main": (main, (["derive", "a**2", "--params", "a"],), {}),
 }
 
@@ -190,6 +198,9 @@ EXEMPT = {
     "build_parser": "no arguments",
     "main": "swept as cli.main",
     "parse_loss": "swept",
+    "leapfrog": "no arguments",
+    "adams_bashforth2": "no arguments",
+    "bdf2": "no arguments",
 }
 
 PUBLIC_MODULES = [
