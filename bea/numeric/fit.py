@@ -66,36 +66,34 @@ def fit_slope(
 ) -> SlopeFit:
     """Fit the convergence order of ``errors`` against ``steps`` over the asymptotic range.
 
-        Points that are not finite (diverged runs) or not clearly above ``floor`` (reference or float64
-        resolution) are dropped. Among the remaining points, the fit uses the longest run of
-        consecutive step sizes on which the log–log data are a straight line to within ``tolerance``
-        decades; ties go to the run of smaller step sizes (closest to the h → 0 limit).
+    Points that are not finite (diverged runs) or not clearly above ``floor`` (reference or float64
+    resolution) are dropped. Among the remaining points, the fit uses the longest run of
+    consecutive step sizes on which the log–log data are a straight line to within ``tolerance``
+    decades; ties go to the run of smaller step sizes (closest to the h → 0 limit).
 
-        Parameters
-        ----------
-        steps, errors : array_like, shape (n,)
-            Step sizes and errors.
-        floor : float or array_like
-            Errors below ``10 * floor`` are treated as unresolved.
-        tolerance : float
-            Largest allowed residual of the straight line, in decades (0.02 ≈ 5 %).
-        min_points : int
-            Fewest points a fit may use.
+    Parameters
+    ----------
+    steps, errors : array_like, shape (n,)
+        Step sizes and errors.
+    floor : float or array_like
+        Errors below ``10 * floor`` are treated as unresolved.
+    tolerance : float
+        Largest allowed residual of the straight line, in decades (0.02 ≈ 5 %).
+    min_points : int
+        Fewest points a fit may use.
 
-        Returns
-        -------
-        SlopeFit
+    Returns
+    -------
+    SlopeFit
 
-        Examples
-        --------
-        >>> import numpy as np
-
-    from ..io import jsonable
-        >>> h = np.geomspace(1e-3, 1e-1, 9)
-        >>> e = 3 * h**2 * (1 + 2 * h)          # second order, pre-asymptotic at large h
-        >>> fit = fit_slope(h, e)
-        >>> round(fit.slope, 1), int(fit.used.sum()) < 9
-        (2.0, True)
+    Examples
+    --------
+    >>> import numpy as np
+    >>> h = np.geomspace(1e-3, 1e-1, 9)
+    >>> e = 3 * h**2 * (1 + 2 * h)          # second order, pre-asymptotic at large h
+    >>> fit = fit_slope(h, e)
+    >>> round(fit.slope, 1), int(fit.used.sum()) < 9
+    (2.0, True)
     """
     steps = np.asarray(steps, dtype=float)
     errors = np.asarray(errors, dtype=float)
