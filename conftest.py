@@ -3,3 +3,11 @@
 import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+import importlib.util  # noqa: E402
+
+#: Without the optional extra bea[deep] (JAX, scikit-learn), its modules, tests and page are not
+#: collected; the core suite runs as is.
+collect_ignore_glob = []
+if importlib.util.find_spec("jax") is None or importlib.util.find_spec("sklearn") is None:
+    collect_ignore_glob = ["bea/deep/*", "docs/deep.rst", "tests/deep/*"]

@@ -43,6 +43,12 @@ def main() -> None:
         assert "bea reproduce" in run(str(bea), "--help", cwd=tmp)
         version = run(str(bea), "--version", cwd=tmp).strip()
         assert version == f"bea {__version__}", version
+        # the core install has no JAX: bea deep says which extra to install, in one line (exit 2)
+        deep = subprocess.run(
+            [str(bea), "deep", "verify"], cwd=tmp, capture_output=True, text=True, check=False
+        )
+        assert deep.returncode == 2 and "pip install 'bea[deep]'" in deep.stderr, deep.stderr
+        assert len(deep.stderr.strip().splitlines()) == 1, deep.stderr
         print(f"package ok: {wheel.name} ({len(names)} files), {sdist.name}; {version}")
 
 

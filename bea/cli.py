@@ -139,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_verify(sub)
     _add_study(sub)
+    _add_deep(sub)
     return parser
 
 
@@ -190,6 +191,102 @@ def _add_study(sub) -> None:
         metavar="DIR",
         help="output folder (created; default bea-reproduce)",
     )
+
+
+_DEEP_EXAMPLES = """\
+examples:
+  bea deep verify --widths 64 16 10 --orders 0 1 2 3
+      Theorem 3.1 on a tanh MLP over 300 of scikit-learn's digits (float64)
+  bea deep verify --widths 64 16 10 --method heavy-ball --beta 0.5 --time effective --orders 0 1 2
+  bea deep train --widths 64 32 32 10 --lr 0.8 --time 300 --noise 0.05 0.1 --json run.json
+
+Needs the optional extra: pip install 'bea[deep]' (JAX and scikit-learn).
+"""
+
+
+def _add_deep(sub) -> None:
+    deep = sub.add_parser(
+        "deep",
+        help="neural networks: verify modified flows and train MLPs (needs bea[deep])",
+        description="Backward error analysis of neural networks by automatic differentiation "
+        "(JAX): Theorem 3.1 and its higher-order analogues on an MLP, and training runs that "
+        "record R_IG, accuracies and robustness.",
+        epilog=_DEEP_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    inner = deep.add_subparsers(dest="deep_command", metavar="ACTION", parser_class=_Parser)
+    inner.required = True
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--data", default="digits", choices=["digits", "teacher"], help="dataset (default digits)"
+    )
+    common.add_argument(
+        "--widths",
+        nargs="+",
+        type=int,
+        default=[64, 16, 10],
+        metavar="W",
+        help="MLP widths, input to output (default 64 16 10)",
+    )
+    common.add_argument(
+        "--act", default="tanh", choices=["tanh", "softplus", "gelu"], help="activation"
+    )
+    common.add_argument(
+        "--n-train", type=int, default=300, metavar="N", help="training examples (default 300)"
+    )
+    common.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
+    v = inner.add_parser(
+        "verify",
+        parents=[common],
+        help="local and global error orders against the truncated modified flows",
+        description="Measure Theorem 3.1 and its higher-order analogues on an MLP (float64).",
+    )
+    v.add_argument("--orders", nargs="+", type=int, default=[0, 1, 2, 3], metavar="P")
+    v.add_argument(
+        "--method",
+        default="gd",
+        choices=["gd", "proximal-point", "extragradient", "heavy-ball", "nesterov"],
+        help="the optimizer (momentum methods start on their invariant manifold)",
+    )
+    v.add_argument("--beta", default=None, metavar="B", help="momentum of heavy-ball/nesterov")
+    v.add_argument(
+        "--time",
+        default="step",
+        choices=["step", "effective"],
+        help="time of momentum methods (default step)",
+    )
+    v.add_argument("--n-steps", type=int, default=6, help="number of step sizes (default 6)")
+    v.add_argument("--h-max", type=float, default=None, help="largest step (default 0.5/λ_max)")
+    v.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    v.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    v.add_argument("--plot", metavar="FILE", help="also save the error-vs-h figure here")
+    t = inner.add_parser(
+        "train",
+        parents=[common],
+        help="train an MLP, recording loss, R_IG, accuracies and robustness",
+        description="Train an MLP full batch (or SGD) with bea.optim's update rules.",
+    )
+    t.add_argument(
+        "--optimizer", default="gd", choices=["gd", "sgd", "heavy-ball", "adam"], help="optimizer"
+    )
+    t.add_argument("--lr", type=float, required=True, help="learning rate h")
+    length = t.add_mutually_exclusive_group(required=True)
+    length.add_argument("--steps", type=int, help="number of steps")
+    length.add_argument("--time", type=float, help="physical time T (steps = T/h)")
+    t.add_argument("--egr", type=float, default=0.0, metavar="MU", help="EGR strength μ (gd)")
+    t.add_argument("--beta", type=float, default=0.9, help="heavy-ball momentum")
+    t.add_argument("--batch-size", type=int, default=32, help="SGD mini-batch size")
+    t.add_argument("--evaluate-every", type=int, default=50, metavar="K")
+    t.add_argument("--noise", nargs="+", type=float, default=[], metavar="SIGMA")
+    t.add_argument("--dtype", default="float32", choices=["float64", "float32"])
+    t.add_argument("--json", metavar="FILE", help="write the run as JSON here (atomic)")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _deep(args: argparse.Namespace) -> tuple[str, int]:
+    from .deep.cli import run
+
+    return run(args)
 
 
 def _model(args: argparse.Namespace):
@@ -505,6 +602,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "verify": _verify,
             "figures": _figures,
             "reproduce": _reproduce,
+            "deep": _deep,
         }
         out = commands[args.command](args)
         out, status = out if isinstance(out, tuple) else (out, 0)

@@ -65,8 +65,36 @@ def main() -> None:
         orders=(0, 1, 2, 3),
         steps=np.geomspace(0.0025, 0.04, 12),
     ).plot()
+    try:  # the neural-network figures need the optional extra bea[deep]
+        import bea.deep as bd
+    except bea.InputError as err:
+        print("skipped the bea.deep figures:", err)
+    else:
+        mlp = bd.problem("digits", bd.mlp([64, 16, 10]), n_train=300)
+        figs["deep_theorem_3_1"] = bd.verify(mlp, orders=(0, 1, 2, 3)).plot()
+        run = bd.train(mlp.with_dtype("float32"), "gd", 0.5, time=150.0, evaluate_every=10)
+        figs["deep_rig_along_training"] = _rig_figure(run)
     for name, fig in figs.items():
         print("wrote", save_figure(fig, STATIC / f"{name}.png"))
+
+
+def _rig_figure(run):
+    import matplotlib.pyplot as plt
+
+    hist = run.history
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
+    ax1.semilogy(hist["time"], hist["loss"], label="loss E")
+    ax1.semilogy(hist["time"], hist["r_ig"], label="R_IG = |∇E|²/m")
+    ax1.set_xlabel("time t = n h")
+    ax1.set_title("64-16-10 tanh MLP on digits, GD h = 0.5 (float32)")
+    ax1.legend()
+    ax2.plot(hist["time"], hist["train_accuracy"], label="train")
+    ax2.plot(hist["time"], hist["test_accuracy"], label="test")
+    ax2.axvline(hist["time"][run.best], color="grey", ls=":", label="best iterate")
+    ax2.set_xlabel("time t = n h")
+    ax2.set_ylabel("accuracy")
+    ax2.legend()
+    return fig
 
 
 if __name__ == "__main__":

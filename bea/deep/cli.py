@@ -1,0 +1,66 @@
+"""The ``bea deep`` subcommands (the parser lives in :mod:`bea.cli`, which must not import JAX)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+from ..errors import InputError
+from ..io import atomic_write
+from ..optim import HeavyBall, Nesterov
+from ..plots.output import save_figure
+from .problem import mlp, problem
+from .train import train
+from .verify import verify
+
+__all__ = ["run"]
+
+
+def _problem(args: argparse.Namespace, dtype: str):
+    return problem(
+        args.data, mlp(args.widths, args.act), seed=args.seed, dtype=dtype, n_train=args.n_train
+    )
+
+
+def _method(args: argparse.Namespace):
+    if args.method in ("heavy-ball", "nesterov"):
+        if args.beta is None:
+            raise InputError(f"--method {args.method} needs --beta, e.g. --beta 0.9")
+        return (HeavyBall if args.method == "heavy-ball" else Nesterov)(args.beta, args.time)
+    if args.beta is not None or args.time != "step":
+        raise InputError("--beta and --time apply to heavy-ball and nesterov only")
+    return args.method
+
+
+def run(args: argparse.Namespace) -> tuple[str, int]:
+    """Run ``bea deep verify`` or ``bea deep train``; returns (output, exit status)."""
+    if args.deep_command == "verify":
+        result = verify(
+            _problem(args, args.dtype),
+            orders=args.orders,
+            method=_method(args),
+            n_steps=args.n_steps,
+            h_max=args.h_max,
+        )
+        if args.plot:
+            save_figure(result.plot(), args.plot)
+        out = result.to_json().rstrip("\n") if args.json else str(result)
+        slopes = [*result.local_slopes.values(), *result.global_slopes.values()]
+        return out, 0 if all(math.isfinite(s) for s in slopes) else 1
+    result = train(
+        _problem(args, args.dtype),
+        args.optimizer,
+        args.lr,
+        steps=args.steps,
+        time=args.time,
+        egr=args.egr,
+        beta=args.beta,
+        batch_size=args.batch_size,
+        evaluate_every=args.evaluate_every,
+        noise_sigmas=tuple(args.noise),
+        seed=args.seed,
+        progress=not args.no_progress,
+    )
+    if args.json:
+        atomic_write(args.json, result.to_json())
+    return str(result), 1 if result.diverged else 0

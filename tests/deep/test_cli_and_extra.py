@@ -1,0 +1,100 @@
+"""`bea deep` from the shell, and the behaviour without the optional extra."""
+
+import json
+import subprocess
+import sys
+
+from bea.cli import main
+
+
+def test_deep_verify_json(capsys, tmp_path):
+    plot = tmp_path / "v.png"
+    status = main(
+        [
+            "deep",
+            "verify",
+            "--widths",
+            "64",
+            "4",
+            "10",
+            "--n-train",
+            "100",
+            "--orders",
+            "0",
+            "1",
+            "--n-steps",
+            "4",
+            "--json",
+            "--plot",
+            str(plot),
+        ]
+    )
+    data = json.loads(capsys.readouterr().out)
+    assert status == 0
+    assert abs(data["local_slopes"]["0"] - 2) < 0.1 and abs(data["local_slopes"]["1"] - 3) < 0.1
+    assert data["dtype"] == "float64" and data["parameters"] == 310
+    assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_deep_train_writes_json(capsys, tmp_path):
+    out = tmp_path / "run.json"
+    status = main(
+        [
+            "deep",
+            "train",
+            "--widths",
+            "64",
+            "8",
+            "10",
+            "--n-train",
+            "100",
+            "--lr",
+            "0.5",
+            "--steps",
+            "60",
+            "--evaluate-every",
+            "20",
+            "--noise",
+            "0.1",
+            "--json",
+            str(out),
+            "--no-progress",
+        ]
+    )
+    assert status == 0
+    data = json.loads(out.read_text())
+    assert data["history"]["step"] == [0, 20, 40, 60] and "0.1" in data["robustness"]
+    assert data["versions"]["jax"]
+    assert "best iterate" in capsys.readouterr().out
+
+
+def test_deep_bad_input_is_one_line(capsys):
+    for argv, needle in [
+        (["deep", "verify", "--widths", "63", "10"], "64 inputs"),
+        (["deep", "verify", "--method", "heavy-ball"], "--beta"),
+        (["deep", "train", "--lr", "-1", "--steps", "3"], "learning rate"),
+        (["deep", "verify", "--n-train", "5000"], "n_train"),
+    ]:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("bea: error:") and needle in err and "\n" not in err
+
+
+def test_without_the_extra_a_clear_error():
+    code = (
+        "import sys; sys.modules['jax'] = None\n"
+        "import bea\n"
+        "try:\n"
+        "    import bea.deep\n"
+        "except bea.InputError as err:\n"
+        "    print('ERR', err)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "ERR bea.deep needs JAX and scikit-learn" in out.stdout
+    assert "pip install 'bea[deep]'" in out.stdout
+
+
+def test_import_bea_does_not_import_jax():
+    code = "import bea, sys; bea.modified_flow; print('jax' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,75 @@
+"""Theorem 3.1 and its higher-order analogues on a real network (float64), and what float32 loses."""
+
+import json
+
+import numpy as np
+import pytest
+
+import bea
+import bea.deep as bd
+from bea.optim import HeavyBall
+
+
+@pytest.fixture(scope="module")
+def gd_verification(digits_mlp):
+    return bd.verify(digits_mlp, orders=(0, 1, 2, 3))
+
+
+def test_theorem_3_1_on_an_mlp(gd_verification, digits_mlp):
+    v = gd_verification
+    assert digits_mlp.m >= 1000 and v.meta["dtype"] == "float64"
+    for p in range(4):
+        assert abs(v.local_slopes[p] - (p + 2)) <= 0.1, v
+    for p in range(3):
+        assert abs(v.global_slopes[p] - (p + 1)) <= 0.15, v
+    # each order is an improvement at the smallest step: the terms are not noise
+    smallest = [v.worst("local", p)[0] for p in range(4)]
+    assert all(x > y for x, y in zip(smallest, smallest[1:], strict=False))
+
+
+def test_the_result_is_bea_verification(gd_verification):
+    data = json.loads(gd_verification.to_json())
+    assert data["parameters"] == 1210 and data["versions"]["jax"]
+    assert isinstance(gd_verification, bea.Verification)
+
+
+def test_float32_cannot_resolve_order_3(digits_mlp):
+    v = bd.verify(digits_mlp.with_dtype("float32"), orders=(0, 3))
+    assert abs(v.local_slopes[0] - 2) <= 0.1  # order 0 is still resolved in float32
+    slope = v.local_slopes[3]
+    assert not abs(slope - 5) <= 0.1, "float32 resolved the order-3 error: is it float64?"
+
+
+def test_heavy_ball_in_effective_time(digits_mlp):
+    v = bd.verify(digits_mlp, orders=(0, 1, 2), method=HeavyBall("0.5", time="effective"))
+    for p in range(3):
+        assert abs(v.local_slopes[p] - (p + 2)) <= 0.1, v
+        assert abs(v.global_slopes[p] - (p + 1)) <= 0.15, v
+
+
+def test_a_wrong_term_is_caught(digits_mlp, monkeypatch):
+    # the measurement is live: flip the sign of f_1 and order 1 no longer converges at order 3
+    from bea.deep import flow as flow_module
+
+    original = flow_module.NumericModifiedFlow.jax_terms
+
+    def broken(self, theta, route=None):
+        terms = original(self, theta, route)
+        return [terms[0], -terms[1], *terms[2:]]
+
+    monkeypatch.setattr(flow_module.NumericModifiedFlow, "jax_terms", broken)
+    v = bd.verify(digits_mlp, orders=(1,), n_steps=4)
+    assert v.local_slopes[1] < 2.5
+
+
+def test_bad_input(digits_mlp):
+    with pytest.raises(bea.InputError, match="truncation orders"):
+        bd.verify(digits_mlp, orders="abc")
+    with pytest.raises(bea.InputError, match="n_steps"):
+        bd.verify(digits_mlp, n_steps=2)
+    with pytest.raises(bea.InputError, match="h_max"):
+        bd.verify(digits_mlp, h_max=-1.0)
+    with pytest.raises(bea.InputError, match="shape"):
+        bd.verify(digits_mlp, start=np.zeros(3))
+    with pytest.raises(bea.InputError, match="Problem"):
+        bd.verify("digits")
