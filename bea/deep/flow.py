@@ -120,12 +120,12 @@ def _named(rule: Rule, name: str) -> Rule:
     return Rule(name, rule.bseries, rule.step)
 
 
-def _rules():
-    return {RungeKutta: _rk_rule, LinearRelation: _relation_rule, Optimizer: _optimizer_rule}
-
-
 #: Method type → rule maker (one entry per kind of method; see the module docstring).
-RULES = _rules
+RULES: dict = {
+    RungeKutta: _rk_rule,
+    LinearRelation: _relation_rule,
+    Optimizer: _optimizer_rule,
+}
 
 
 def resolve_rule(method) -> Rule:
@@ -141,14 +141,14 @@ def resolve_rule(method) -> Rule:
             known = ", ".join([*OPTIMIZERS, *METHODS])
             raise InputError(f"unknown method {method!r}; known: {known}")
     if callable(method) and not isinstance(method, type):
-        for cls, make in RULES().items():
+        for cls, make in RULES.items():
             if isinstance(method, cls):
                 return make(method)
         user = method
         return Rule(
             getattr(user, "__name__", "step"), None, lambda f, t, h, n: user(t, h, lambda x: -f(x))
         )
-    for cls, make in RULES().items():
+    for cls, make in RULES.items():
         if isinstance(method, cls):
             return make(method)
     raise InputError(f"unknown method {method!r}")

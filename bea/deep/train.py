@@ -19,6 +19,7 @@ adam           m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ �
 
 from __future__ import annotations
 
+import functools
 import time as _time
 from dataclasses import dataclass, field
 
@@ -295,20 +296,14 @@ def _run(problem, optimizer, settings, start, steps, every, threshold, sigmas, d
     jnp = jax.numpy
     tic = _time.perf_counter()
     theta = problem.cast(problem.theta0 if start is None else start)
-    init, update = _update(problem, optimizer, settings)
+    static = tuple(
+        (k, settings[k]) for k in ("beta", "beta1", "beta2", "eps", "batch_size") if k in settings
+    )
+    init, chunk = _compiled(problem, optimizer, static, bool(settings["egr"]), every)
     dtype = problem.dtype
     h = jnp.asarray(settings["lr"], dtype=dtype)
     mu = jnp.asarray(settings["egr"], dtype=dtype)
     key = jax.random.PRNGKey(settings["seed"])
-
-    @jax.jit
-    def chunk(state, h, mu, key, n):
-        def body(s, i):
-            new = update(s, h, mu, key)
-            return jax.tree_util.tree_map(lambda a, b: jnp.where(i < n, a, b), new, s), None
-
-        return jax.lax.scan(body, state, jnp.arange(every))[0]
-
     metrics = _metrics(problem)
     state = init(theta)
     history: dict = {}
@@ -363,6 +358,26 @@ def _run(problem, optimizer, settings, start, steps, every, threshold, sigmas, d
     )
 
 
+@functools.lru_cache(maxsize=32)
+def _compiled(problem: Problem, optimizer: str, static: tuple, egr: bool, every: int):
+    """(init, chunk) for one problem, optimizer and chunk length; the learning rate, μ and the
+    seed are traced arguments of ``chunk``, so a sweep over them compiles once."""
+    jax = require()
+    jnp = jax.numpy
+    init, update = _update(problem, optimizer, {**dict(static), "egr": egr})
+
+    @jax.jit
+    def chunk(state, h, mu, key, n):
+        def body(s, i):
+            new = update(s, h, mu, key)
+            return jax.tree_util.tree_map(lambda a, b: jnp.where(i < n, a, b), new, s), None
+
+        return jax.lax.scan(body, state, jnp.arange(every))[0]
+
+    return init, chunk
+
+
+@functools.lru_cache(maxsize=32)
 def _metrics(problem: Problem):
     jax = require()
     jnp = jax.numpy

@@ -86,3 +86,15 @@ def test_bad_input(quad):
     ]:
         with pytest.raises(bea.InputError, match=match):
             bd.train(prob, **kwargs)
+
+
+def test_a_learning_rate_and_seed_sweep_compiles_once():
+    import importlib
+
+    train_module = importlib.import_module("bea.deep.train")
+
+    prob = bd.problem("digits", bd.mlp([64, 4, 10]), n_train=64, dtype="float32")
+    for lr, seed in [(0.1, 0), (0.3, 1), (0.7, 2)]:
+        bd.train(prob, "sgd", lr, steps=20, evaluate_every=10, batch_size=16, seed=seed)
+    _, chunk = train_module._compiled(prob, "sgd", (("batch_size", 16),), False, 10)
+    assert chunk._cache_size() == 1
