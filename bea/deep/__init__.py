@@ -27,6 +27,7 @@ from .regularizers import (  # noqa: E402
     igr_loss,
     penalty_coefficients,
     r_ig,
+    sgd_loss,
     stability_edge,
 )
 from .train import TrainResult, train  # noqa: E402
@@ -47,6 +48,7 @@ __all__ = [
     "igr_loss",
     "penalty_coefficients",
     "r_ig",
+    "sgd_loss",
     "stability_edge",
     "verify",
     "hvp",

@@ -9,6 +9,7 @@
 * :func:`egr_gradient` — the gradient of explicit gradient regularization E + μ R_IG:
   ∇E + (2μ/m)∇²E∇E, by one forward-over-reverse HVP or by finite differences of the gradient
   (Geiping et al. 2022: ε = 0.01/‖∇E‖);
+* :func:`sgd_loss` — shuffled SGD's order-1 modified loss C + (h/4M) Σ_k ‖∇Ĉ_k‖²;
 * :func:`stability_edge` — 2/λ_max of the Hessian.
 """
 
@@ -32,6 +33,7 @@ __all__ = [
     "igr_loss",
     "penalty_coefficients",
     "r_ig",
+    "sgd_loss",
     "stability_edge",
 ]
 
@@ -182,6 +184,49 @@ def egr_gradient(problem: Problem, mu: float, mode: str = "exact") -> Callable:
         return g + scale * hg
 
     return gradient
+
+
+def sgd_loss(problem: Problem, h: float, batch_size: int) -> Callable:
+    """θ ↦ C(θ) + (h/4M) Σ_k ‖∇Ĉ_k(θ)‖², the order-1 modified loss of one epoch of randomly
+    shuffled SGD over M = n // batch_size mini-batches Ĉ_k (consecutive slices of the training
+    batch; C is their mean), in the time of single steps (Smith, Dherin, Barrett & De 2021; bea's
+    exact derivation :class:`bea.optim.SGD` gives the same). A JAX function.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> x = np.array([[1.0], [2.0]])
+    >>> prob = Problem.from_loss(lambda p, b: 0.5 * jnp.mean((p["w"] * b[0][:, 0]) ** 2),
+    ...                          {"w": np.ones(1)}, (x,))
+    >>> round(float(sgd_loss(prob, 0.1, 1)(jnp.array([1.0]))), 6)  # 1.25 + 0.1/8·(1 + 16)
+    1.4625
+    """
+    h = _number(h, "the step size h", positive=True)
+    jax = require()
+    jnp = jax.numpy
+    leaves = jax.tree_util.tree_leaves(_check(problem).train)
+    if not leaves:
+        raise InputError("sgd_loss needs a problem with a training batch")
+    n = int(np.asarray(leaves[0]).shape[0])
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= n:
+        raise InputError(f"batch_size must be a whole number in [1, {n}], got {batch_size!r}")
+    n_batches = n // batch_size
+    batches = [
+        jax.tree_util.tree_map(
+            lambda a, k=k: a[k * batch_size : (k + 1) * batch_size], problem.train
+        )
+        for k in range(n_batches)
+    ]
+
+    def loss(theta):
+        values, norms = [], []
+        for batch in batches:
+            value, g = jax.value_and_grad(problem.batch_loss)(theta, batch)
+            values.append(value)
+            norms.append(jnp.vdot(g, g))
+        return sum(values) / n_batches + h / (4 * n_batches) * sum(norms)
+
+    return loss
 
 
 def stability_edge(problem: Problem, theta) -> float:

@@ -102,3 +102,26 @@ def test_top_eigenvalue_and_edge():
         H = np.asarray(jax.hessian(prob.energy)(theta))
     lam = np.linalg.eigvalsh(H).max()
     assert bd.stability_edge(prob, prob.theta0) == pytest.approx(2 / lam, rel=1e-6)
+
+
+def test_sgd_loss_matches_bea_exact_shuffled_sgd():
+    # four data points, two mini-batches of two: C_k = mean over the batch of (w x + c − y)²/2
+    from bea.optim import SGD
+
+    xs, ys = [sp.Rational(1), sp.Rational(2), sp.Rational(-1), sp.Rational(1, 2)], [1, 0, 2, -1]
+    w, c = sp.symbols("w c")
+    C = [sum((w * xs[i] + c - ys[i]) ** 2 / 2 for i in (2 * k, 2 * k + 1)) / 2 for k in range(2)]
+    exact = bea.modified_flow((C[0] + C[1]) / 2, [w, c], 1, method=SGD(C, shuffle=True))
+    h = 0.05
+    field = sp.lambdify([w, c], exact.terms[0] + h * exact.terms[1], "numpy")
+    x = np.array([[float(v)] for v in xs])
+    prob = bd.Problem.from_loss(
+        lambda p, b: 0.5 * jnp.mean((p[0] * b[0][:, 0] + p[1] - b[1]) ** 2),
+        np.zeros(2),
+        (x, np.array(ys, dtype=float)),
+    )
+    loss = bd.sgd_loss(prob, h, batch_size=2)
+    for point in np.random.default_rng(2).uniform(-2, 2, size=(4, 2)):
+        with bd.scope():
+            grad = np.asarray(jax.grad(loss)(prob.cast(point)))
+        np.testing.assert_allclose(-grad, np.asarray(field(*point), float).ravel(), rtol=1e-12)
