@@ -42,6 +42,8 @@ LAYERS = {
     "bea.verification": 7,
     "bea.study": 8,
     "bea.deep": 8,
+    "bea.series": 8,  # deprecated alias of bea.derive/bea.taylor names
+    "bea.report": 9,  # deprecated alias of bea.study.report
     "bea": 9,
     "bea.cli": 9,
 }
@@ -230,3 +232,20 @@ def test_the_command_line_parser_loads_no_api():
 def test_derive_loads_no_numeric_back_end():
     loaded = _imported_after("import bea; bea.modified_flow('a**2', ['a'])")
     assert "sympy" in loaded and not loaded & {"scipy", "matplotlib", "jax"}
+
+
+@pytest.mark.parametrize(
+    ("module", "names"),
+    [("bea.series", ["modified_equation", "step_coefficients"]), ("bea.report", ["reproduce"])],
+)
+def test_old_module_paths_still_import_with_a_deprecation_warning(module, names):
+    code = (
+        "import warnings, importlib\n"
+        "with warnings.catch_warnings(record=True) as w:\n"
+        "    warnings.simplefilter('always')\n"
+        f"    m = importlib.import_module({module!r})\n"
+        f"print(all(callable(getattr(m, n)) for n in {names!r}),"
+        " any(issubclass(x.category, DeprecationWarning) for x in w))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True"]
