@@ -141,6 +141,11 @@ def verify(
     with scope():
         theta = p64.cast(problem.theta0 if start is None else start)
         lam = top_eigenvalue(p64.energy, theta)
+        if lam <= 0 and (h_max is None or (start is None and warmup)):
+            raise InputError(
+                "the Hessian has no positive eigenvalue at the start, so there is no natural step "
+                "size: give h_max (and start with warmup=0)"
+            )
         if start is None and warmup:
             g = jax.jit(jax.grad(p64.energy))
             hw = 1.0 / max(lam, 1e-12)

@@ -73,3 +73,9 @@ def test_bad_input(digits_mlp):
         bd.verify(digits_mlp, start=np.zeros(3))
     with pytest.raises(bea.InputError, match="Problem"):
         bd.verify("digits")
+
+
+def test_concave_start_is_refused_without_a_step_size():
+    prob = bd.Problem.from_function(lambda t: -(t[0] ** 2) - t[1] ** 2, [1.0, 0.5])
+    with pytest.raises(bea.InputError, match="no positive eigenvalue"):
+        bd.verify(prob, orders=(0,))
