@@ -31,10 +31,12 @@ def main() -> None:
         need = {str(p.relative_to(ROOT)) for p in (ROOT / "bea").rglob("*.py")}
         assert need <= names, f"wheel lacks {need - names}"
         assert not [n for n in names if n.startswith(("tests/", "docs/", "benchmarks/"))], names
+        assert "bea/py.typed" in names, "wheel lacks bea/py.typed"
+        assert any(n.endswith("LICENSE") for n in names), "wheel lacks the LICENSE"
         entry = [n for n in names if n.endswith("entry_points.txt")]
         assert entry, "wheel has no entry points"
         members = tarfile.open(sdist).getnames()
-        for part in ("README.rst", "setup.cfg", "pyproject.toml", "bea/__init__.py"):
+        for part in ("README.rst", "setup.cfg", "pyproject.toml", "bea/__init__.py", "LICENSE"):
             assert any(m.endswith(part) for m in members), f"sdist lacks {part}"
         venv.create(tmp / "venv", with_pip=True)
         py = tmp / "venv" / "bin" / "python"
