@@ -278,6 +278,9 @@ def _add_deep(sub) -> None:
     t.add_argument("--batch-size", type=int, default=32, help="SGD mini-batch size")
     t.add_argument("--evaluate-every", type=int, default=50, metavar="K")
     t.add_argument("--noise", nargs="+", type=float, default=[], metavar="SIGMA")
+    t.add_argument(
+        "--sharpness", action="store_true", help="also record the top Hessian eigenvalue"
+    )
     t.add_argument("--dtype", default="float32", choices=["float64", "float32"])
     t.add_argument("--json", metavar="FILE", help="write the run as JSON here (atomic)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> tuple[str, int]:
         evaluate_every=args.evaluate_every,
         noise_sigmas=tuple(args.noise),
         seed=args.seed,
+        sharpness=args.sharpness,
         progress=not args.no_progress,
     )
     if args.json:

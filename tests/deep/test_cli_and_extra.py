@@ -59,12 +59,13 @@ def test_deep_train_writes_json(capsys, tmp_path):
             "--json",
             str(out),
             "--no-progress",
+            "--sharpness",
         ]
     )
     assert status == 0
     data = json.loads(out.read_text())
     assert data["history"]["step"] == [0, 20, 40, 60] and "0.1" in data["robustness"]
-    assert data["versions"]["jax"]
+    assert data["versions"]["jax"] and len(data["history"]["sharpness"]) == 4
     assert "best iterate" in capsys.readouterr().out
 
 

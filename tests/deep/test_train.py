@@ -98,3 +98,14 @@ def test_a_learning_rate_and_seed_sweep_compiles_once():
         bd.train(prob, "sgd", lr, steps=20, evaluate_every=10, batch_size=16, seed=seed)
     _, chunk = train_module._compiled(prob, "sgd", (("batch_size", 16),), False, 10)
     assert chunk._cache_size() == 1
+
+
+def test_sharpness_along_training_is_the_top_hessian_eigenvalue():
+    prob = bd.problem("teacher", bd.mlp([3, 6, 1]), n_train=40, inputs=3)
+    run = bd.train(prob, "gd", 0.2, steps=40, evaluate_every=20, sharpness=True)
+    with bd.scope():
+        H = np.asarray(jax.hessian(prob.energy)(prob.cast(run.theta_final)))
+    lam = np.linalg.eigvalsh(H).max()
+    assert run.history["sharpness"][-1] == pytest.approx(lam, rel=1e-6)
+    plain = bd.train(prob, "gd", 0.2, steps=40, evaluate_every=20)
+    assert "sharpness" not in plain.history
