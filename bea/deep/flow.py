@@ -59,12 +59,14 @@ __all__ = ["RULES", "NumericModifiedFlow", "Rule", "modified_flow"]
 @dataclass(frozen=True)
 class Rule:
     """What a method contributes: ``bseries(n)`` → the modified field's B-series to n nodes (tree
-    route), and ``step(field, θ, h, n)`` → Φ(θ, h) as a JAX expression exact to O(hⁿ⁺¹) (Lie
-    route). Either may be None."""
+    route), ``step(field, θ, h, n)`` → Φ(θ, h) as a JAX expression exact to O(hⁿ⁺¹) (Lie
+    route), and for methods with memory the ``relation`` they iterate (verification). Any may be
+    None."""
 
     name: str
     bseries: Callable | None = None
     step: Callable | None = None
+    relation: LinearRelation | None = None
 
 
 def _rk_rule(rk) -> Rule:
@@ -94,7 +96,7 @@ def _rk_rule(rk) -> Rule:
 
 
 def _relation_rule(relation) -> Rule:
-    return Rule(relation.name, lambda n: relation_modified_equation(relation, n), None)
+    return Rule(relation.name, lambda n: relation_modified_equation(relation, n), None, relation)
 
 
 def _optimizer_rule(method) -> Rule:
@@ -117,7 +119,7 @@ def _optimizer_rule(method) -> Rule:
 
 
 def _named(rule: Rule, name: str) -> Rule:
-    return Rule(name, rule.bseries, rule.step)
+    return Rule(name, rule.bseries, rule.step, rule.relation)
 
 
 #: Method type → rule maker (one entry per kind of method; see the module docstring).

@@ -28,6 +28,7 @@ import numpy as np
 from ..errors import InputError
 from ..io import dumps, jsonable
 from .backend import deep_versions, require, scope
+from .differentials import lambda_max
 from .problem import Problem
 
 __all__ = ["OPTIMIZERS", "TrainResult", "train"]
@@ -390,31 +391,13 @@ def _metrics(problem: Problem, sharpness: bool = False):
     jax = require()
     jnp = jax.numpy
     classify = problem.task == "classification" and problem.predict is not None
-    grad = jax.grad(problem.energy)
-
-    def top_eigenvalue(theta):  # power iteration on HVPs; a shifted second pass if μ < 0
-        def power(shift):
-            def apply(v):
-                return jax.jvp(grad, (theta,), (v,))[1] - shift * v
-
-            def body(_, v):
-                w = apply(v)
-                return w / (jnp.linalg.norm(w) + jnp.finfo(theta.dtype).tiny)
-
-            v0 = jax.random.normal(jax.random.PRNGKey(0), theta.shape, dtype=theta.dtype)
-            v = jax.lax.fori_loop(0, SHARPNESS_ITERATIONS, body, v0 / jnp.linalg.norm(v0))
-            return jnp.vdot(v, apply(v))
-
-        mu = power(0.0)
-        shift = jnp.minimum(mu, 0.0)
-        return power(shift) + shift
 
     @jax.jit
     def metrics(theta):
         loss, g = jax.value_and_grad(problem.energy)(theta)
         out = {"loss": loss, "r_ig": jnp.vdot(g, g) / theta.size}
         if sharpness:
-            out["sharpness"] = top_eigenvalue(theta)
+            out["sharpness"] = lambda_max(problem.energy, theta, iterations=SHARPNESS_ITERATIONS)
         if problem.test is not None:
             out["test_loss"] = problem.batch_loss(theta, problem.test)
         if classify:

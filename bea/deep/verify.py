@@ -24,11 +24,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from .._checks import check_order
-from ..bseries import LinearRelation, heavy_ball, nesterov
 from ..errors import BeaError, InputError
 from ..numeric.fit import fit_slope
 from ..numeric.reference import integrate_flows
-from ..optim import HeavyBall, Nesterov
 from ..verification import Verification
 from .backend import deep_versions, require, scope
 from .differentials import top_eigenvalue
@@ -51,7 +49,7 @@ def _orders(orders) -> tuple[int, ...]:
     return tuple(sorted({check_order(p, maximum=6) for p in orders}))
 
 
-def _relation_step(relation, dtype):
+def _relation_step(relation):
     """(k, step): θ at shift k from the k values before it, for an explicit linear relation."""
     shifts = relation.shifts
     lo, top = shifts[0], shifts[-1]
@@ -133,7 +131,7 @@ def verify(
         raise InputError("horizon_steps must be at least 1")
     warmup = check_order(warmup, maximum=100_000, what="warmup")
     rule = resolve_rule(method)
-    relation = _relation_of(method, rule)
+    relation = _relation_of(rule)
     if rule.step is None and relation is None:
         raise InputError(f"{rule.name} has no numeric step in bea.deep: give it as a JAX step")
     jax = require()
@@ -228,18 +226,15 @@ def _speed(rule) -> float:
     return abs(float(rule.bseries(1)[()]))
 
 
-def _relation_of(method, rule):
-    """(k, step) for linear-relation methods (heavy ball, Nesterov, relations), else None."""
-    if isinstance(method, Nesterov):
-        method = nesterov(method.beta, method.time)
-    elif isinstance(method, HeavyBall):
-        method = heavy_ball(method.beta, method.time)
-    if isinstance(method, LinearRelation):
-        for value in [*method.alpha.values(), *(g for g, _ in method.evaluations)]:
-            if not isinstance(value, int | float) and getattr(value, "free_symbols", None):
-                raise InputError(f"give {rule.name} numeric hyper-parameters")
-        return _relation_step(method, "float64")
-    return None
+def _relation_of(rule):
+    """(k, step) for methods that iterate a linear relation (heavy ball, Nesterov), else None."""
+    relation = rule.relation
+    if relation is None:
+        return None
+    for value in [*relation.alpha.values(), *(g for g, _ in relation.evaluations)]:
+        if not isinstance(value, int | float) and getattr(value, "free_symbols", None):
+            raise InputError(f"give {rule.name} numeric hyper-parameters")
+    return _relation_step(relation)
 
 
 def _batched_field(flow: NumericModifiedFlow, orders):
