@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from ._version import __version__
-from .errors import BeaError
+from .errors import BeaError, InputError
 
 #: The optimizers of ``--method`` (the registry itself is loaded only when a command runs).
 METHOD_NAMES = (
@@ -179,10 +179,12 @@ def _add_study(sub) -> None:
         help="derive, verify, make every figure and report which claims of the paper hold",
         description="The main job: derive the modified loss of gradient descent on the paper's "
         "two-parameter model, measure Theorem 3.1 and its higher-order analogues, make every "
-        "figure (see 'bea figures') and write report.md, report.html (figures inline) and "
-        "report.json, stating each claim checked, the measured number and pass/fail. Exit "
-        "status 1 if a claim fails.",
-        epilog="example:\n  bea reproduce --out bea-reproduce",
+        "figure (see 'bea figures'); with bea[deep] installed also run the paper's Section 5 "
+        "on MLPs (see 'bea deep study'); write report.md, report.html (figures inline) and "
+        "report.json with one table stating each claim checked, the measured number and "
+        "pass/fail. Exit status 1 if a claim fails.",
+        epilog="examples:\n  bea reproduce --out bea-reproduce\n"
+        "  bea reproduce --quick --executor serial",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     rep.add_argument(
@@ -191,6 +193,13 @@ def _add_study(sub) -> None:
         metavar="DIR",
         help="output folder (created; default bea-reproduce)",
     )
+    rep.add_argument(
+        "--section4-only",
+        action="store_true",
+        help="only the two-parameter study (Section 4); by default Section 5 runs too when "
+        "bea[deep] is installed",
+    )
+    _add_executor(rep)
 
 
 _DEEP_EXAMPLES = """\
@@ -284,9 +293,71 @@ def _add_deep(sub) -> None:
     t.add_argument("--dtype", default="float32", choices=["float64", "float32"])
     t.add_argument("--json", metavar="FILE", help="write the run as JSON here (atomic)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    st = inner.add_parser(
+        "study",
+        help="the paper's Section 5 on digits: R_IG, accuracy, robustness, EGR (sweeps on Dask)",
+        description="Train MLPs of several widths at learning rates placed relative to each "
+        "width's stability edge, with several seeds and an explicit-regularization arm; write "
+        "the figures (mirroring Figure 2 and the robustness and EGR experiments), one JSON per "
+        "run under DIR/runs (an interrupted study resumes), and report.md/html/json with each "
+        "claim PASS or FAIL. Exit status 1 if a claim fails.",
+        epilog="examples:\n  bea deep study --out s5 --quick --executor serial\n"
+        "  bea deep study --out s5 --executor dask --address tcp://10.0.0.5:8786",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    st.add_argument("--out", default="bea-deep-study", metavar="DIR", help="output folder")
+    _add_executor(st)
+    st.add_argument(
+        "--data",
+        metavar="FILE.npz",
+        default=None,
+        help="your own arrays x_train, y_train, x_test, y_test (integer labels) instead of digits",
+    )
+    st.add_argument("--quick", action="store_true", help="2 widths x 3 rates x 1 seed (smoke run)")
+    st.add_argument("--no-progress", action="store_true", help="no progress bars")
+    st.add_argument(
+        "--force", action="store_true", help="write beside files bea did not write (untouched)"
+    )
+
+
+def _add_executor(parser) -> None:
+    parser.add_argument(
+        "--executor",
+        default="local",
+        choices=["local", "serial", "process", "dask"],
+        help="where the training runs go: local (default; a Dask LocalCluster, one pinned worker "
+        "per core), serial (this process), process (a spawned process pool) or dask (the "
+        "scheduler at --address)",
+    )
+    parser.add_argument(
+        "--address",
+        metavar="tcp://HOST:8786",
+        default=None,
+        help="Dask scheduler (--executor dask)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, metavar="N", help="workers (default: one per core)"
+    )
+
+
+def executor_of(args: argparse.Namespace):
+    """The executor named by --executor/--address (a one-line error when they disagree)."""
+    if args.executor == "dask":
+        if not args.address:
+            raise InputError("--executor dask needs --address tcp://HOST:8786")
+        if "://" not in args.address:
+            raise InputError(f"--address must look like tcp://HOST:8786, got {args.address!r}")
+        return args.address
+    if args.address:
+        raise InputError("--address applies to --executor dask")
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers must be at least 1, got {args.workers}")
+    return args.executor
 
 
 def _deep(args: argparse.Namespace) -> tuple[str, int]:
+    if args.deep_command == "study":
+        args.executor_resolved = executor_of(args)
     from .deep.cli import run
 
     return run(args)
@@ -311,17 +382,34 @@ def _figures(args: argparse.Namespace) -> str:
     return f"wrote {len(fs.files)} files to {fs.out}: " + ", ".join(fs.files)
 
 
+def _deep_available() -> bool:
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("jax", "sklearn"))
+
+
 def _reproduce(args: argparse.Namespace) -> tuple[str, int]:
     from .study.report import reproduce
 
+    executor = executor_of(args)
+    more, note = (), ""
+    if args.section4_only:
+        pass
+    elif _deep_available():
+        from .deep.report import Section5
+
+        more = (Section5(executor=executor, workers=args.workers),)
+    else:
+        note = "\nSection 5 (neural networks) skipped: it needs pip install 'bea[deep]'"
     report = reproduce(
         args.out,
         model=_model(args),
         quick=args.quick,
         progress=not args.no_progress,
         force=args.force,
+        more=more,
     )
-    return str(report), 0 if report.passed else 1
+    return str(report) + note, 0 if report.passed else 1
 
 
 _VERIFY_EXAMPLES = """\

@@ -295,6 +295,39 @@ class OutputFolder:
             self._write_manifest()
         return out
 
+    def subfolder(self, name: str) -> Path:
+        """Create (or reuse) a folder of bea's inside this one and record it as bea's.
+
+        Files in it are the caller's to write (atomically, with :func:`atomic_write`); a
+        subfolder is never listed as stale, so a rerun finds what an earlier run finished.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> with OutputFolder(tempfile.mkdtemp()) as out:
+        ...     runs = out.subfolder("runs")
+        >>> runs.is_dir(), out.manifest["files"]
+        (True, ['runs'])
+        """
+        if not name or "/" in name or name.startswith("."):
+            raise InputError(f"bad output folder name {name!r}")
+        target = self.path / name
+        if target.is_symlink() or (target.exists() and not target.is_dir()):
+            raise InputError(f"{target} exists and is not a folder bea made: move it away")
+        if target.exists() and name not in self.manifest["files"]:
+            raise InputError(
+                f"{target} exists and bea did not make it: move it away (bea never writes into "
+                "a folder it did not make)"
+            )
+        target.mkdir(exist_ok=True)
+        for p in target.iterdir():  # temporary files of an interrupted run of ours
+            if p.name.startswith(".") and p.name.endswith(".tmp") and p.is_file():
+                p.unlink(missing_ok=True)
+        if name not in self.manifest["files"]:
+            self.manifest["files"].append(name)
+            self._write_manifest()
+        return target
+
     # ------------------------------------------------------------------ internals
     def _check_contents(self) -> None:
         own = set(self._read_manifest().get("files", [])) | {MANIFEST, _LOCK}

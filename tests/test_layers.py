@@ -27,6 +27,7 @@ LAYERS = {
     "bea.io": 1,
     "bea.diffring": 2,
     "bea.parsing": 2,
+    "bea.reporting": 2,
     "bea.flow": 3,
     "bea.step": 3,
     "bea.models": 3,

@@ -7,7 +7,8 @@ command.
 Layers, data path top-down: :mod:`.backend` (import guard, float64 scope, versions, pinning) →
 :mod:`.data` (offline datasets) → :mod:`.problem` (a loss on flat θ) → :mod:`.differentials`
 (HVPs, nested jvp, tree differentials, Taylor in h, λ_max) → :mod:`.flow` (modified flows, tree and
-Lie routes) → :mod:`.regularizers` → :mod:`.train` → :mod:`.verify`.
+Lie routes) → :mod:`.regularizers` → :mod:`.train` → :mod:`.verify`; :mod:`.sweep` (runs on an
+executor) → :mod:`.study` (the Section-5 grid and its claims) → :mod:`.plots` → :mod:`.report`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ require()
 from .backend import deep_versions, scope  # noqa: E402
 from .data import Dataset, dataset, digits, teacher_student  # noqa: E402
 from .differentials import derivative, hvp, taylor_in_h, top_eigenvalue, tree_differentials  # noqa: E402
-from .flow import NumericModifiedFlow, modified_flow  # noqa: E402
+from .flow import Epoch, NumericModifiedFlow, modified_flow  # noqa: E402
 from .problem import MLP, Problem, mlp, problem  # noqa: E402
 from .regularizers import (  # noqa: E402
     egr_gradient,
@@ -36,6 +37,7 @@ from .verify import verify  # noqa: E402
 __all__ = [
     "MLP",
     "Dataset",
+    "Epoch",
     "NumericModifiedFlow",
     "Problem",
     "TrainResult",

@@ -10,6 +10,7 @@ from ..io import atomic_write
 from ..optim import HeavyBall, Nesterov
 from ..plots.output import save_figure
 from .problem import mlp, problem
+from .report import study
 from .train import train
 from .verify import verify
 
@@ -33,7 +34,18 @@ def _method(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> tuple[str, int]:
-    """Run ``bea deep verify`` or ``bea deep train``; returns (output, exit status)."""
+    """Run ``bea deep verify``, ``train`` or ``study``; returns (output, exit status)."""
+    if args.deep_command == "study":
+        report = study(
+            args.out,
+            quick=args.quick,
+            executor=args.executor_resolved,
+            workers=args.workers,
+            data=args.data,
+            progress=not args.no_progress,
+            force=args.force,
+        )
+        return str(report), 0 if report.passed else 1
     if args.deep_command == "verify":
         result = verify(
             _problem(args, args.dtype),

@@ -5,6 +5,8 @@
   images; features are standardised with the training mean and standard deviation.
 * ``"teacher"`` — a teacher–student regression: Gaussian inputs, targets from a fixed random
   tanh network (the teacher), so the true function is known.
+* :func:`from_npz` — a user's own arrays ``x_train, y_train, x_test, y_test`` in one ``.npz`` file
+  (read without pickle: nothing in the file is executed).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["DATASETS", "Dataset", "dataset", "digits", "teacher_student"]
+__all__ = ["DATASETS", "Dataset", "dataset", "digits", "from_npz", "teacher_student"]
 
 #: Size of the digits training split (the rest, 597 images, is the test split).
 DIGITS_TRAIN = 1200
@@ -111,6 +113,86 @@ def teacher_student(
     y = np.tanh(x @ w1) @ w2
     return Dataset(
         x[:n_train], y[:n_train], x[n_train:], y[n_train:], "regression", "teacher-student"
+    )
+
+
+#: Arrays a data file must hold.
+NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def from_npz(path) -> Dataset:
+    """A user's dataset from an ``.npz`` file with arrays ``x_train, y_train, x_test, y_test``.
+
+    Inputs are 2-D (n, d) arrays of numbers (used as given: standardise them yourself). Integer
+    1-D targets make a classification task (labels 0 … k−1), 2-D float targets a regression task.
+    The file is read with ``allow_pickle=False``.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> f = os.path.join(tempfile.mkdtemp(), "d.npz")
+    >>> rng = np.random.default_rng(0)
+    >>> np.savez(f, x_train=rng.normal(size=(20, 3)), y_train=np.arange(20) % 2,
+    ...          x_test=rng.normal(size=(8, 3)), y_test=np.arange(8) % 2)
+    >>> d = from_npz(f)
+    >>> d.task, d.n_inputs, d.n_outputs, d.name
+    ('classification', 3, 2, 'd.npz')
+    """
+    import os
+    import zipfile
+
+    name = os.path.basename(os.fspath(path))
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            missing = [k for k in NPZ_KEYS if k not in f.files]
+            if missing:
+                raise InputError(
+                    f"{name} lacks the arrays {', '.join(missing)} (it needs {', '.join(NPZ_KEYS)})"
+                )
+            arrays = {k: np.asarray(f[k]) for k in NPZ_KEYS}
+    except InputError:
+        raise
+    except FileNotFoundError:
+        raise InputError(f"data file {path} does not exist") from None
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+        raise InputError(f"cannot read {path} as an .npz of arrays: {err}") from None
+    x_train, y_train, x_test, y_test = (arrays[k] for k in NPZ_KEYS)
+    for key in ("x_train", "x_test"):
+        a = arrays[key]
+        if a.ndim != 2 or a.shape[0] < 1 or a.shape[1] < 1 or not np.issubdtype(a.dtype, np.number):
+            raise InputError(f"{key} in {name} must be a non-empty 2-D array of numbers")
+        if not np.all(np.isfinite(a)):
+            raise InputError(f"{key} in {name} holds NaN or infinite values")
+    if x_train.shape[1] != x_test.shape[1]:
+        raise InputError(f"x_train and x_test in {name} have different numbers of features")
+    for x, y, key in ((x_train, y_train, "y_train"), (x_test, y_test, "y_test")):
+        if len(y) != len(x):
+            raise InputError(f"{key} in {name} has {len(y)} rows, its inputs {len(x)}")
+    if np.issubdtype(y_train.dtype, np.integer) and np.issubdtype(y_test.dtype, np.integer):
+        if y_train.ndim != 1 or y_test.ndim != 1:
+            raise InputError(f"integer labels in {name} must be 1-D")
+        if min(y_train.min(), y_test.min()) < 0:
+            raise InputError(f"labels in {name} must be 0, 1, …, k−1")
+        task = "classification"
+        y_train, y_test = y_train.astype(np.int32), y_test.astype(np.int32)
+    elif np.issubdtype(y_train.dtype, np.floating) and y_train.ndim == 2 and y_test.ndim == 2:
+        if y_train.shape[1] != y_test.shape[1] or not (
+            np.all(np.isfinite(y_train)) and np.all(np.isfinite(y_test))
+        ):
+            raise InputError(f"regression targets in {name} must be finite, of equal width")
+        task = "regression"
+    else:
+        raise InputError(
+            f"targets in {name} must be 1-D integer labels (classification) or 2-D floats "
+            "(regression)"
+        )
+    return Dataset(
+        x_train.astype(np.float64),
+        y_train,
+        x_test.astype(np.float64),
+        y_test,
+        task,
+        name,
     )
 
 

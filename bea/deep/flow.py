@@ -20,6 +20,7 @@ How to add a method: one entry in :data:`RULES` — a function of the method obj
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -43,30 +44,37 @@ from ..errors import InputError
 from ..optim import (
     GD,
     OPTIMIZERS,
+    Adam,
     Extragradient,
     HeavyBall,
     Nesterov,
     Optimizer,
     ProximalPoint,
+    RMSProp,
 )
 from .backend import require, scope
 from .differentials import taylor_in_h, tree_differentials
 from .problem import Problem
 
-__all__ = ["RULES", "NumericModifiedFlow", "Rule", "modified_flow"]
+__all__ = ["RULES", "Epoch", "NumericModifiedFlow", "Rule", "modified_flow"]
 
 
 @dataclass(frozen=True)
 class Rule:
     """What a method contributes: ``bseries(n)`` → the modified field's B-series to n nodes (tree
     route), ``step(field, θ, h, n)`` → Φ(θ, h) as a JAX expression exact to O(hⁿ⁺¹) (Lie
-    route), and for methods with memory the ``relation`` they iterate (verification). Any may be
-    None."""
+    route), for methods with memory the ``relation`` they iterate, and for methods with fast
+    variables ``fast = (start(field, θ, h, n) → state on the slow manifold to O(hⁿ),
+    advance(field, state, h) → state)``, the real iteration (verification). Any may be None.
+    ``time_scale`` = c when ``step`` advances time c·h (an epoch of c mini-batch steps): the
+    terms are reported in the time of single steps, f_j = cʲ F_j."""
 
     name: str
     bseries: Callable | None = None
     step: Callable | None = None
     relation: LinearRelation | None = None
+    fast: tuple | None = None
+    time_scale: int = 1
 
 
 def _rk_rule(rk) -> Rule:
@@ -99,7 +107,82 @@ def _relation_rule(relation) -> Rule:
     return Rule(relation.name, lambda n: relation_modified_equation(relation, n), None, relation)
 
 
+def _numbers(method, names) -> list[float]:
+    out = []
+    for name in names:
+        value = getattr(method, name)
+        try:
+            out.append(float(value))
+        except TypeError:
+            raise InputError(
+                f"{method.name}: give numeric hyper-parameters ({name} is {value})"
+            ) from None
+    return out
+
+
+def _adaptive_rule(method) -> Rule:
+    """Adam/RMSProp on their slow manifold (Lie route).
+
+    The moments w = (m, v) before a step are slaved to θ, w = W(θ, h) = Σ hᵏ W_k(θ), by
+    invariance: W(Ψ_h(θ), h) = B W(θ, h) + (I − B) G(θ) with G = (g, g²), B = diag(β₁, β₂) and
+    Ψ_h(θ) = Φ_h(θ, W(θ, h)) the step on the manifold. Equivalently W = G + (W − W∘Ψ_h)/(I − B),
+    and since W − W∘Ψ_h = O(h) times the error of W, each sweep of that map, started from
+    W = G, gains one order in h: n − 1 sweeps give W to O(hⁿ), and Ψ_h (where the moments enter
+    with a factor h) to O(hⁿ⁺¹), as an explicit function of (θ, h) with 2ⁿ⁻¹ gradient calls.
+    Ψ_h is then a one-step map of θ, and the Lie route gives its modified flow. Verification
+    iterates the real optimizer on (θ, m, v) from a start on the manifold (``fast``).
+    """
+    b1, b2, eps = _numbers(method, ("beta1", "beta2", "eps"))
+
+    def parts(field, theta):
+        jnp = require().numpy
+        m = theta.shape[-1]
+        B = jnp.concatenate([jnp.full(m, b1, theta.dtype), jnp.full(m, b2, theta.dtype)])
+
+        def G(t):
+            g = -field(t)
+            return jnp.concatenate([g, g * g])
+
+        def update(t, w, hh):  # (θ', moments after the step) from θ and the moments before it
+            new = B * w + (1 - B) * G(t)
+            return t - hh * new[:m] / jnp.sqrt(new[m:] + eps), new
+
+        def phi(t, w, hh):
+            return update(t, w, hh)[0]
+
+        return B, G, update, phi
+
+    def moments(field, theta, h, n):
+        """W(θ, h) to O(hⁿ): n − 1 sweeps of W ← G + (W − W∘Ψ_h)/(I − B) from W = G."""
+        B, G, _, phi = parts(field, theta)
+
+        def sweep(w):
+            def new(t):
+                here = w(t)
+                return G(t) + (here - w(phi(t, here, h))) / (1 - B)
+
+            return new
+
+        w = G
+        for _ in range(n - 1):
+            w = sweep(w)
+        return w(theta)
+
+    def step(field, theta, h, n):  # W to order n − 1 makes Ψ exact to O(hⁿ⁺¹)
+        return parts(field, theta)[3](theta, moments(field, theta, h, n), h)
+
+    def start(field, theta, h, n):
+        return theta, moments(field, theta, h, n)
+
+    def advance(field, state, h):
+        return parts(field, state[0])[2](state[0], state[1], h)
+
+    return Rule(method.name, None, step, fast=(start, advance))
+
+
 def _optimizer_rule(method) -> Rule:
+    if isinstance(method, Adam | RMSProp):
+        return _adaptive_rule(method)
     if isinstance(method, Nesterov):
         return _named(_relation_rule(nesterov(method.beta, method.time)), method.name)
     if isinstance(method, HeavyBall):
@@ -119,7 +202,101 @@ def _optimizer_rule(method) -> Rule:
 
 
 def _named(rule: Rule, name: str) -> Rule:
-    return Rule(name, rule.bseries, rule.step, rule.relation)
+    return Rule(name, rule.bseries, rule.step, rule.relation, rule.fast, rule.time_scale)
+
+
+@dataclass(frozen=True, eq=False)
+class Epoch:
+    """One epoch of mini-batch gradient descent on a problem's training batch (SGD as
+    :class:`bea.optim.SGD` analyses it): the batch is cut into m contiguous mini-batches of
+    ``batch_size`` examples, C_k their losses (E = mean C_k), and an epoch is m steps
+    θ ← θ − h∇C_k(θ). The modified flow is in the time of single steps (an epoch is time m h).
+
+    Parameters
+    ----------
+    problem : Problem
+        Its training batch is a pytree of arrays with the examples on axis 0, and its loss a mean
+        over examples.
+    batch_size : int
+        Must divide the number of training examples.
+    shuffle : bool or int
+        False: the mini-batches in their order; True: the mean iterate over all m! orders
+        (random shuffling, m ≤ 6); an int K: the mean over K random orders (seeded).
+    seed : int
+
+    Examples
+    --------
+    Two examples of (y − abx)²/2, one per mini-batch: Smith et al.'s f₁ is that of GD plus the
+    mean of the mini-batch gradient terms.
+
+    >>> import numpy as np, jax.numpy as jnp
+    >>> from bea.deep import Problem
+    >>> def loss(p, batch):
+    ...     x, y = batch
+    ...     return jnp.mean((y - p[0] * p[1] * x) ** 2) / 2
+    >>> prob = Problem.from_loss(loss, np.array([1.0, 0.5]),
+    ...                          (np.array([1.0, 2.0]), np.array([0.6, 0.3])))
+    >>> flow = modified_flow(prob, Epoch(prob, 1, shuffle=True), order=1)
+    >>> flow.terms(prob.theta0).shape
+    (2, 2)
+    """
+
+    problem: Problem
+    batch_size: int
+    shuffle: bool | int = False
+    seed: int = 0
+
+    @property
+    def name(self) -> str:
+        """``sgd`` with the batch size and the order rule."""
+        kind = {False: "fixed order", True: "mean over orders"}.get(
+            self.shuffle, f"mean over {self.shuffle} random orders"
+        )
+        return f"sgd (batch {self.batch_size}, {kind})"
+
+
+def _epoch_rule(epoch: Epoch) -> Rule:
+    jax = require()
+    problem = epoch.problem
+    if not isinstance(problem, Problem):
+        raise InputError("Epoch takes a bea.deep Problem")
+    leaves = jax.tree_util.tree_leaves(problem.train)
+    n = int(np.shape(leaves[0])[0]) if leaves and np.ndim(leaves[0]) else 0
+    size = epoch.batch_size
+    if isinstance(size, bool) or not isinstance(size, int | np.integer) or not 1 <= size <= n:
+        raise InputError(f"batch_size must be a whole number in [1, {n}], got {size!r}")
+    if n % size:
+        raise InputError(f"batch_size {size} does not divide the {n} training examples")
+    m = n // size
+    if epoch.shuffle is True:
+        if m > 6:
+            raise InputError(f"{m} mini-batches have {m}! orders: give shuffle=K random orders")
+        orders = list(itertools.permutations(range(m)))
+    elif epoch.shuffle is False:
+        orders = [tuple(range(m))]
+    elif isinstance(epoch.shuffle, int) and 1 <= epoch.shuffle <= 10_000:
+        rng = np.random.default_rng(epoch.seed)
+        orders = [tuple(rng.permutation(m)) for _ in range(epoch.shuffle)]
+    else:
+        raise InputError(
+            f"shuffle must be True, False or a number of orders, got {epoch.shuffle!r}"
+        )
+    batches = [
+        jax.tree_util.tree_map(lambda a, k=k: a[k * size : (k + 1) * size], problem.train)
+        for k in range(m)
+    ]
+
+    def step(field, theta, h, n_terms):  # one epoch in time h: m steps of h/m
+        grads = [jax.grad(lambda t, b=b: problem.batch_loss(t, b)) for b in batches]
+        ends = []
+        for order in orders:
+            t = theta
+            for k in order:
+                t = t - (h / m) * grads[k](t)
+            ends.append(t)
+        return sum(ends) / len(ends)
+
+    return Rule(epoch.name, None, step, time_scale=m)
 
 
 #: Method type → rule maker (one entry per kind of method; see the module docstring).
@@ -127,6 +304,7 @@ RULES: dict = {
     RungeKutta: _rk_rule,
     LinearRelation: _relation_rule,
     Optimizer: _optimizer_rule,
+    Epoch: _epoch_rule,
 }
 
 
@@ -223,7 +401,8 @@ class NumericModifiedFlow:
                 sum((c * F[t] for t, c in row), require().numpy.zeros_like(theta))
                 for row in self._coeffs
             ]
-        return self._lie_terms(f, theta)
+        c = self.rule.time_scale
+        return [c**j * fj for j, fj in enumerate(self._lie_terms(f, theta))]
 
     def _lie_terms(self, f, theta) -> list:
         jax = require()

@@ -8,10 +8,8 @@ runs; nothing is typed in.
 
 from __future__ import annotations
 
-import base64
-import html
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,45 +21,23 @@ from ..models import TwoParameter
 from ..numeric import compile_expressions, iterate
 from ..optim import GD
 from ..regularization import igr
+from ..reporting import Claim, Section, claims_text, render_html, render_markdown
 from .experiments import STAGES, Settings, StudyResults, check_size, run
 from .figures import FIGURES, STALE, FigureSet, Progress, draw
 
-__all__ = ["Claim", "Report", "reproduce"]
+__all__ = [
+    "Claim",
+    "Report",
+    "Section",
+    "render_html",
+    "render_markdown",
+    "reproduce",
+    "section4",
+    "section4_report",
+]
 
 #: Tolerance on measured convergence orders.
 SLOPE_TOL = 0.15
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One checked statement.
-
-    Attributes
-    ----------
-    key : str
-        Short identifier.
-    statement : str
-        The claim, in words.
-    source : str
-        Where it comes from (paper section, or "bea" for results beyond the paper).
-    measured : str
-        What bea measured or derived.
-    expected : str
-        What the claim predicts.
-    passed : bool
-
-    Examples
-    --------
-    >>> Claim("slope", "local error is O(h^3)", "Theorem 3.1", "2.98", "3", True).passed
-    True
-    """
-
-    key: str
-    statement: str
-    source: str
-    measured: str
-    expected: str
-    passed: bool
 
 
 @dataclass(frozen=True)
@@ -92,6 +68,7 @@ class Report:
     figures: FigureSet
     notes: tuple[str, ...]
     options: dict | None = None
+    sections: tuple = ()
 
     @property
     def passed(self) -> bool:
@@ -100,11 +77,22 @@ class Report:
 
     def to_dict(self) -> dict:
         """Claims and notes as plain data."""
+        if not self.sections:
+            return {
+                "versions": versions(),
+                "options": self.options or {},
+                "passed": self.passed,
+                "claims": [asdict(c) for c in self.claims],
+                "notes": list(self.notes),
+            }
+        stamped = versions()
+        for sec in self.sections:
+            stamped.update(sec.versions)
         return {
-            "versions": versions(),
+            "versions": stamped,
             "options": self.options or {},
             "passed": self.passed,
-            "claims": [asdict(c) for c in self.claims],
+            "claims": [{**asdict(c), "section": s.key} for s in self.sections for c in s.claims],
             "notes": list(self.notes),
         }
 
@@ -113,12 +101,7 @@ class Report:
         return dumps(self.to_dict())
 
     def __str__(self) -> str:
-        lines = [
-            f"{'PASS' if c.passed else 'FAIL'}  {c.statement}: {c.measured}" for c in self.claims
-        ]
-        ok = sum(c.passed for c in self.claims)
-        lines.append(f"{ok} of {len(self.claims)} claims pass; report in {self.out / 'report.md'}")
-        return "\n".join(lines)
+        return claims_text(self.claims, self.out / "report.md")
 
 
 def _slopes(kind: str, slopes: dict[int, float], shift: int, orders) -> tuple[str, bool]:
@@ -367,74 +350,25 @@ _CAPTIONS = {
 }
 
 
-def _markdown(report: Report, quick: bool) -> str:
-    cmd = "bea reproduce" + (" --quick" if quick else "")
-    lines = [
-        "# bea reproduce: implicit gradient regularization on the two-parameter model",
-        "",
-        f"bea {versions()['bea']}; command `{cmd}`; model E(a, b) = (y − abx)²/2 with "
-        f"x = {report.figures.summary['model']['x']}, y = {report.figures.summary['model']['y']}.",
-        "",
-        f"**{sum(c.passed for c in report.claims)} of {len(report.claims)} claims pass.**",
-        "",
-        "| | claim | source | measured | expected |",
-        "|---|---|---|---|---|",
-    ]
-    for c in report.claims:
-        cells = ["PASS" if c.passed else "**FAIL**", c.statement, c.source, c.measured, c.expected]
-        lines.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
-    if report.notes:
-        lines += ["", "## Notes", ""] + [f"- {n}" for n in report.notes]
-    lines += ["", "## Figures", ""]
-    for name in _figure_names(report.figures):
-        lines += [f"### {name}", "", _CAPTIONS[name], "", f"![{name}]({name}.png)", ""]
-    lines += ["Data: `summary.json` and one CSV/JSON file per figure, next to this report.", ""]
-    return "\n".join(lines)
-
-
-def _html(report: Report, quick: bool) -> str:
-    esc = html.escape
-    rows = "\n".join(
-        f"<tr class='{'pass' if c.passed else 'fail'}'><td>{'PASS' if c.passed else 'FAIL'}</td>"
-        f"<td>{esc(c.statement)}</td><td>{esc(c.source)}</td><td>{esc(c.measured)}</td>"
-        f"<td>{esc(c.expected)}</td></tr>"
-        for c in report.claims
+def section4(report: Report) -> Section:
+    """The two-parameter study of a :func:`reproduce` report as a report :class:`Section`."""
+    fs = report.figures
+    model = fs.summary["model"]
+    return Section(
+        "§4",
+        "Section 4: the two-parameter model",
+        f"Model E(a, b) = (y − abx)²/2 with x = {model['x']}, y = {model['y']} (the paper's "
+        "two-parameter model): exact derivations by bea and float64 runs of GD and the modified "
+        "flows.",
+        report.claims,
+        report.notes,
+        tuple((n, _CAPTIONS[n], fs.images[n]) for n in _figure_names(fs)),
     )
-    notes = "".join(f"<li>{esc(n)}</li>" for n in report.notes)
-    figs = []
-    for name in _figure_names(report.figures):
-        data = base64.b64encode(report.figures.images[name]).decode("ascii")
-        figs.append(
-            f"<figure><img alt='{name}' src='data:image/png;base64,{data}'>"
-            f"<figcaption><b>{name}</b>: {esc(_CAPTIONS[name])}</figcaption></figure>"
-        )
-    ok = sum(c.passed for c in report.claims)
-    cmd = "bea reproduce" + (" --quick" if quick else "")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>bea reproduce: implicit gradient regularization</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
-       color: #222; line-height: 1.45; }}
-table {{ border-collapse: collapse; width: 100%; font-size: 0.9em; }}
-td, th {{ border: 1px solid #ccc; padding: 0.4em; vertical-align: top; text-align: left; }}
-tr.pass td:first-child {{ background: #d6ebf5; font-weight: bold; }}
-tr.fail td:first-child {{ background: #f5ddc6; font-weight: bold; }}
-figure {{ margin: 2em 0; }} img {{ max-width: 100%; }}
-figcaption {{ font-size: 0.9em; color: #444; }}
-code {{ background: #f3f3f3; padding: 0 0.2em; }}
-</style></head><body>
-<h1>bea reproduce: implicit gradient regularization on the two-parameter model</h1>
-<p>bea {esc(versions()["bea"])}; command <code>{esc(cmd)}</code>; model E(a, b) = (y − abx)²/2.</p>
-<p><b>{ok} of {len(report.claims)} claims pass.</b></p>
-<table><tr><th></th><th>claim</th><th>source</th><th>measured</th><th>expected</th></tr>
-{rows}
-</table>
-{"<h2>Notes</h2><ul>" + notes + "</ul>" if notes else ""}
-<h2>Figures</h2>
-{"".join(figs)}
-</body></html>
-"""
+
+
+def _header(quick: bool, command: str = "bea reproduce") -> str:
+    cmd = command + (" --quick" if quick else "")
+    return f"bea {versions()['bea']}; command `{cmd}`."
 
 
 def reproduce(
@@ -444,6 +378,7 @@ def reproduce(
     quick: bool = False,
     progress: bool = False,
     force: bool = False,
+    more=(),
 ) -> Report:
     """Derive the modified loss, verify it, make every figure and write the report.
 
@@ -460,6 +395,12 @@ def reproduce(
         Show progress on stderr.
     force : bool
         Write into a folder that also holds files bea did not write (never touching them).
+    more : sequence
+        Further parts of the paper, run into the same folder after Section 4 and reported in the
+        same report with one claims table: objects with ``stale`` (the file names a part
+        writes, removed when a new run starts) and ``run(folder, quick=, progress=)`` returning
+        a :class:`bea.reporting.Section` — e.g. :class:`bea.deep.report.Section5` (Section 5
+        on neural networks; what ``bea reproduce`` adds when ``bea[deep]`` is installed).
 
     Returns
     -------
@@ -472,19 +413,67 @@ def reproduce(
     >>> report.passed, (report.out / "report.html").exists()
     (True, True)
     """
+    more = tuple(more)
+    stale = tuple(dict.fromkeys((*STALE, *(n for part in more for n in part.stale))))
+    with OutputFolder(out, force=force, stale=stale) as folder:
+        report = section4_report(folder, model=model, quick=quick, progress=progress)
+        sections = [section4(report)]
+        for part in more:
+            sections.append(part.run(folder, quick=quick, progress=progress))
+        title = "bea reproduce: implicit gradient regularization on the two-parameter model"
+        header = _header(quick)
+        if more:
+            title = "bea reproduce: implicit gradient regularization, " + ", ".join(
+                s.title.split(":")[0] for s in sections
+            )
+            header += (
+                " Barrett & Dherin (ICLR 2021): Section 4 on the paper's two-parameter model, "
+                "then " + "; ".join(s.title for s in sections[1:]) + "."
+            )
+            report = replace(
+                report,
+                claims=tuple(c for s in sections for c in s.claims),
+                notes=tuple(n for s in sections for n in s.notes),
+                options={**(report.options or {}), "sections": [s.key for s in sections]},
+                sections=tuple(sections),
+            )
+        folder.write("report.md", render_markdown(title, header, sections))
+        folder.write("report.html", render_html(title, header, sections))
+        folder.write("report.json", report.to_json())
+        return report
+
+
+def section4_report(
+    folder: OutputFolder,
+    *,
+    model: TwoParameter | None = None,
+    quick: bool = False,
+    progress: bool = False,
+) -> Report:
+    """The two-parameter study into an open output folder: derivations, runs, figures and their
+    data, and the checked claims — everything of :func:`reproduce` except the report files
+    (so that a larger report can include it, see :func:`section4`).
+
+    Examples
+    --------
+    >>> import tempfile, matplotlib; matplotlib.use("Agg")
+    >>> with OutputFolder(tempfile.mkdtemp()) as folder:
+    ...     report = section4_report(folder, quick=True)
+    >>> len(report.claims), (report.out / "report.md").exists()
+    (11, False)
+    """
     model = TwoParameter() if model is None else model
     check_size(model, Settings(quick=quick))
     stages = ["derivations", *STAGES, "figures", "report"]
-    with OutputFolder(out, force=force, stale=STALE) as folder:
-        with Progress(progress, None, stages) as steps:
-            steps("derivations")
-            claims = _symbolic_claims(model)
-            claims.append(_imbalance_run_claim(model))
-            results = run(model, Settings(quick=quick), stage=steps)
-            steps("figures")
-            fs = draw(results, folder)
-            steps("report")
-            return _report(folder, model, quick, claims, results, fs)
+    with Progress(progress, None, stages) as steps:
+        steps("derivations")
+        claims = _symbolic_claims(model)
+        claims.append(_imbalance_run_claim(model))
+        results = run(model, Settings(quick=quick), stage=steps)
+        steps("figures")
+        fs = draw(results, folder)
+        steps("report")
+        return _report(folder, model, quick, claims, results, fs)
 
 
 def _report(folder, model, quick, claims, results, fs) -> Report:
@@ -505,8 +494,4 @@ def _report(folder, model, quick, claims, results, fs) -> Report:
     ]
     by_key = {c.key: c for c in claims + more}
     options = {"quick": quick, "x": float(model.x), "y": float(model.y), "out": str(out)}
-    report = Report(out, tuple(by_key[k] for k in order), fs, tuple(notes), options)
-    folder.write("report.md", _markdown(report, quick))
-    folder.write("report.html", _html(report, quick))
-    folder.write("report.json", report.to_json())
-    return report
+    return Report(out, tuple(by_key[k] for k in order), fs, tuple(notes), options)

@@ -6,7 +6,7 @@ import sympy as sp
 
 import bea
 import bea.deep as bd
-from bea.optim import Extragradient, HeavyBall, Nesterov, ProximalPoint
+from bea.optim import Adam, Extragradient, HeavyBall, Nesterov, ProximalPoint, RMSProp
 
 jnp = pytest.importorskip("jax.numpy")
 
@@ -53,6 +53,61 @@ def test_numeric_terms_match_the_exact_flow(loss_name, label, method, order):
             want = np.asarray(f(*point), dtype=float).ravel()
             scale = max(np.linalg.norm(want), np.linalg.norm(got[0]))
             assert np.linalg.norm(got[j] - want) <= 1e-12 * scale, (label, j, point)
+
+
+HALF, FIFTH, HUNDREDTH = sp.Rational(1, 2), sp.Rational(4, 5), sp.Rational(1, 100)
+
+
+@pytest.mark.parametrize(
+    "method", [Adam(HALF, FIFTH, HUNDREDTH), RMSProp(FIFTH, HUNDREDTH)], ids=["adam", "rmsprop"]
+)
+def test_adaptive_methods_on_their_slow_manifold_match_the_exact_flow(method):
+    """Lie route through the numeric slow manifold vs bea's exact relation route, order 1."""
+    expr, jax_loss, params = LOSSES["two-parameter"]
+    exact = bea.modified_flow(expr, params, 1, method=method)
+    funcs = [sp.lambdify(params, term, "numpy") for term in exact.terms]
+    flow = bd.modified_flow(bd.Problem.from_function(jax_loss, np.zeros(2)), method, 1)
+    assert flow.route == "lie"
+    for point in np.random.default_rng(2).uniform(-1.5, 1.5, size=(4, 2)):
+        got = flow.terms(point)
+        for j, f in enumerate(funcs):
+            want = np.asarray(f(*point), dtype=float).ravel()
+            scale = max(np.linalg.norm(want), np.linalg.norm(got[0]))
+            assert np.linalg.norm(got[j] - want) <= 1e-12 * scale, (method.name, j, point)
+
+
+@pytest.mark.parametrize(
+    ("xs", "ys", "shuffle"),
+    [([1.0, 2.0, -0.5], [0.6, 0.3, 0.2], False), ([1.0, 2.0], [0.6, 0.3], True)],
+    ids=["fixed order", "mean over orders"],
+)
+def test_sgd_epochs_match_the_exact_flow(xs, ys, shuffle):
+    """One example per mini-batch: bd.Epoch (Lie route on the epoch map) vs bea.optim.SGD."""
+    from bea.optim import SGD
+
+    C = [(sp.nsimplify(y) - a * b * sp.nsimplify(x)) ** 2 / 2 for x, y in zip(xs, ys, strict=True)]
+    exact = bea.modified_flow(sum(C) / len(C), [a, b], 2, method=SGD(C, shuffle=shuffle))
+    funcs = [sp.lambdify([a, b], term, "numpy") for term in exact.terms]
+
+    def loss(p, batch):
+        x, y = batch
+        return jnp.mean((y - p[0] * p[1] * x) ** 2) / 2
+
+    prob = bd.Problem.from_loss(loss, np.array([1.0, 0.5]), (np.array(xs), np.array(ys)))
+    flow = bd.modified_flow(prob, bd.Epoch(prob, 1, shuffle=shuffle), 2)
+    for point in ([1.0, 0.5], [-0.7, 1.2]):
+        got = flow.terms(np.array(point))
+        want = np.array([np.asarray(f(*point), dtype=float).ravel() for f in funcs])
+        assert np.abs(got - want).max() <= 1e-12 * np.abs(want).max()
+    if len(xs) == 3:
+        with pytest.raises(bea.InputError, match="does not divide"):
+            bd.modified_flow(prob, bd.Epoch(prob, 2), 1)
+
+
+def test_adam_needs_numeric_hyper_parameters():
+    prob = bd.Problem.from_function(lambda t: t[0] ** 2, [1.0])
+    with pytest.raises(bea.InputError, match="numeric hyper-parameters"):
+        bd.modified_flow(prob, Adam(), 1)
 
 
 def test_tree_and_lie_routes_agree_on_an_mlp(digits_mlp):

@@ -7,7 +7,7 @@ import pytest
 
 import bea
 import bea.deep as bd
-from bea.optim import HeavyBall
+from bea.optim import Adam, HeavyBall, RMSProp
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +79,17 @@ def test_concave_start_is_refused_without_a_step_size():
     prob = bd.Problem.from_function(lambda t: -(t[0] ** 2) - t[1] ** 2, [1.0, 0.5])
     with pytest.raises(bea.InputError, match="no positive eigenvalue"):
         bd.verify(prob, orders=(0,))
+
+
+@pytest.mark.parametrize(
+    "method", [Adam("0.5", "0.8", "0.01"), RMSProp("0.8", "0.01")], ids=["adam", "rmsprop"]
+)
+def test_adaptive_methods_follow_their_modified_flows(method):
+    """The real update on (θ, m, v), started on the slow manifold, against the Lie-route flow."""
+    prob = bd.Problem.from_function(
+        lambda t: (0.6 - t[0] * t[1]) ** 2 / 2 + 0.1 * (t[0] ** 2 + t[1] ** 2), [1.3, 0.4]
+    )
+    v = bd.verify(prob, orders=(0, 1), method=method, h_max=0.02, warmup=0)
+    for p in (0, 1):
+        assert abs(v.local_slopes[p] - (p + 2)) < 0.1, v.local_slopes
+        assert abs(v.global_slopes[p] - (p + 1)) < 0.15, v.global_slopes

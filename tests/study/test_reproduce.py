@@ -32,7 +32,7 @@ EXPECTED = {f"{n}.{ext}" for n in FIGURES for ext in ("png", "pdf")} | {
 @pytest.fixture(scope="module")
 def reproduced(tmp_path_factory):
     out = tmp_path_factory.mktemp("rep") / "new" / "folder"  # parents are created
-    status = main(["reproduce", "--out", str(out), "--quick", "--no-progress"])
+    status = main(["reproduce", "--out", str(out), "--quick", "--no-progress", "--section4-only"])
     return out, status
 
 
@@ -179,7 +179,7 @@ def _wait_for(path: Path, timeout: float = 60) -> None:
 
 def test_sigterm_halfway_keeps_only_whole_files_and_a_rerun_completes(tmp_path):
     out = tmp_path / "rep"
-    proc = _bea("reproduce", "--out", str(out), "--quick", "--no-progress")
+    proc = _bea("reproduce", "--out", str(out), "--quick", "--no-progress", "--section4-only")
     _wait_for(out / "trajectories.pdf")  # figures are being written
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
@@ -198,7 +198,9 @@ def test_sigterm_halfway_keeps_only_whole_files_and_a_rerun_completes(tmp_path):
         elif name.endswith(".json"):
             json.loads(data)
     assert not (out / ".bea.lock").exists()
-    assert main(["reproduce", "--out", str(out), "--quick", "--no-progress"]) == 0
+    assert (
+        main(["reproduce", "--out", str(out), "--quick", "--no-progress", "--section4-only"]) == 0
+    )
     assert json.loads((out / MANIFEST).read_text())["complete"] is True
 
 
@@ -223,3 +225,65 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path):
     with OutputFolder(tmp_path) as folder:
         folder.write("x.txt", "x")
     assert (tmp_path / "x.txt").read_text() == "x" and not (tmp_path / ".bea.lock").exists()
+
+
+class _Part:
+    """A stand-in for a further part of the paper (the real one is bea.deep.report.Section5)."""
+
+    stale = ("part.txt",)
+
+    def __init__(self, passed: bool):
+        self.passed = passed
+
+    def run(self, folder, *, quick, progress):
+        from bea.reporting import Claim, Section
+
+        folder.write("part.txt", "ran")
+        claim = Claim("part", "a further claim", "a further section", "1.0", "2.0", self.passed)
+        return Section("§9", "Section 9: more", "what ran", (claim,), ("a note",), (), {"x": "1"})
+
+
+def test_further_parts_join_the_report_and_its_one_claims_table(tmp_path):
+    from bea.study import reproduce
+
+    passed = False  # Section 4's claims pass: one failing claim elsewhere fails the report
+    report = reproduce(tmp_path, quick=True, more=[_Part(passed)])
+    assert report.passed is passed
+    assert [c.key for c in report.claims][-1] == "part" and len(report.claims) == 12
+    md = (tmp_path / "report.md").read_text()
+    assert md.count("| claim | source |") == 1 and "| §9 | a further claim |" in md
+    assert "## Section 4: the two-parameter model" in md and "## Section 9: more" in md
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert {c["section"] for c in data["claims"]} == {"§4", "§9"}
+    assert data["versions"]["x"] == "1" and data["passed"] is passed
+    assert "a note" in (tmp_path / "report.html").read_text()
+    assert (tmp_path / "part.txt").read_text() == "ran"
+
+
+def test_bea_reproduce_adds_section_5_when_the_deep_extra_is_there(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("jax")
+    import bea.deep.report as deep_report
+
+    made = []
+
+    class Fake(_Part):
+        def __init__(self, *, executor, workers):
+            super().__init__(True)
+            made.append((executor, workers))
+
+    monkeypatch.setattr(deep_report, "Section5", Fake)
+    argv = ["reproduce", "--out", str(tmp_path), "--quick", "--no-progress"]
+    assert main([*argv, "--executor", "serial", "--workers", "1"]) == 0
+    assert made == [("serial", 1)]
+    assert "a further claim" in capsys.readouterr().out
+    import bea.study.report as study_report
+
+    seen = []
+
+    def fake_reproduce(out, **options):
+        seen.append(options["more"])
+        return type("R", (), {"passed": True, "__str__": lambda self: "ok"})()
+
+    monkeypatch.setattr(study_report, "reproduce", fake_reproduce)
+    assert main([*argv, "--section4-only"]) == 0
+    assert seen == [()] and len(made) == 1
