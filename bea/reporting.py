@@ -1,5 +1,5 @@
-"""Reports of checked claims: one :class:`Claim` per statement, grouped in :class:`Section` s,
-rendered as Markdown or as one self-contained HTML page with one claims table.
+"""Reports of checked claims: one :class:`Claim` per statement, grouped in sections
+(:class:`Section`) and rendered as Markdown or as one self-contained HTML page with one claims table.
 
 Shared by the two-parameter study (:mod:`bea.study.report`) and the neural-network study
 (:mod:`bea.deep.report`), which never import each other.
