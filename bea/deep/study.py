@@ -21,7 +21,7 @@ The runs go through :func:`bea.deep.sweep.run_sweep`, so they can run on Dask an
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -197,6 +197,9 @@ class StudyRuns:
     computed, reused : int
         Runs computed by this call and runs found finished on disk.
     data_name : str
+    wall_time_s : float
+    executor : str
+        The executor the runs went to (``"process"`` when ``"local"`` was asked without Dask).
     """
 
     settings: StudySettings
@@ -207,7 +210,6 @@ class StudyRuns:
     data_name: str = "digits"
     wall_time_s: float = 0.0
     executor: str = "serial"
-    extra: dict = field(default_factory=dict)
 
 
 def _data_shape(data) -> tuple:
