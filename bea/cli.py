@@ -254,10 +254,28 @@ def _add_deep(sub) -> None:
     v.add_argument(
         "--method",
         default="gd",
-        choices=["gd", "proximal-point", "extragradient", "heavy-ball", "nesterov"],
-        help="the optimizer (momentum methods start on their invariant manifold)",
+        choices=[
+            "gd",
+            "proximal-point",
+            "extragradient",
+            "heavy-ball",
+            "nesterov",
+            "adam",
+            "rmsprop",
+        ],
+        help="the optimizer (momentum methods start on their invariant manifold, adam and "
+        "rmsprop on their slow manifold)",
     )
-    v.add_argument("--beta", default=None, metavar="B", help="momentum of heavy-ball/nesterov")
+    v.add_argument(
+        "--beta",
+        default=None,
+        metavar="B",
+        help="momentum of heavy-ball/nesterov, beta1 of adam, rho of rmsprop",
+    )
+    v.add_argument("--beta2", default=None, metavar="B2", help="beta2 of adam")
+    v.add_argument(
+        "--eps", default=None, metavar="E", help="epsilon of adam/rmsprop (inside the root)"
+    )
     v.add_argument(
         "--time",
         default="step",
@@ -265,7 +283,12 @@ def _add_deep(sub) -> None:
         help="time of momentum methods (default step)",
     )
     v.add_argument("--n-steps", type=int, default=6, help="number of step sizes (default 6)")
-    v.add_argument("--h-max", type=float, default=None, help="largest step (default 0.5/λ_max)")
+    v.add_argument(
+        "--h-max",
+        type=float,
+        default=None,
+        help="largest step (default 0.5/ρ, ρ the size of the Jacobian of f₀: λ_max for gd)",
+    )
     v.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     v.add_argument("--json", action="store_true", help="print JSON instead of a table")
     v.add_argument("--plot", metavar="FILE", help="also save the error-vs-h figure here")

@@ -7,7 +7,7 @@ import math
 
 from ..errors import InputError
 from ..io import atomic_write
-from ..optim import HeavyBall, Nesterov
+from ..optim import Adam, HeavyBall, Nesterov, RMSProp
 from ..plots.output import save_figure
 from .problem import mlp, problem
 from .report import study
@@ -24,6 +24,32 @@ def _problem(args: argparse.Namespace, dtype: str):
 
 
 def _method(args: argparse.Namespace):
+    adaptive = {"adam": ("--beta", "--beta2", "--eps"), "rmsprop": ("--beta", "--eps")}
+    if args.method in adaptive:
+        given = {"--beta": args.beta, "--beta2": args.beta2, "--eps": args.eps}
+        missing = [flag for flag in adaptive[args.method] if given[flag] is None]
+        if missing:
+            raise InputError(
+                f"--method {args.method} needs {', '.join(adaptive[args.method])} (numbers), e.g. "
+                + (
+                    "--beta 0.5 --beta2 0.8 --eps 0.01"
+                    if args.method == "adam"
+                    else "--beta 0.8 --eps 0.01"
+                )
+            )
+        if args.method == "rmsprop" and args.beta2 is not None:
+            raise InputError("--beta2 applies to adam only (rmsprop's rho is --beta)")
+        if args.time != "step":
+            raise InputError("--time applies to heavy-ball and nesterov only")
+        if args.method == "adam":
+            return Adam(
+                _number(args.beta, "--beta"),
+                _number(args.beta2, "--beta2"),
+                _number(args.eps, "--eps"),
+            )
+        return RMSProp(_number(args.beta, "--beta"), _number(args.eps, "--eps"))
+    if args.beta2 is not None or args.eps is not None:
+        raise InputError("--beta2 and --eps apply to adam and rmsprop only")
     if args.method in ("heavy-ball", "nesterov"):
         if args.beta is None:
             raise InputError(f"--method {args.method} needs --beta, e.g. --beta 0.9")
@@ -31,6 +57,15 @@ def _method(args: argparse.Namespace):
     if args.beta is not None or args.time != "step":
         raise InputError("--beta and --time apply to heavy-ball and nesterov only")
     return args.method
+
+
+def _number(text: str, flag: str) -> str:
+    """A hyper-parameter of bea.deep must be a number (the network is evaluated numerically)."""
+    try:
+        float(text)
+    except ValueError:
+        raise InputError(f"{flag} must be a number, got {text!r}") from None
+    return text
 
 
 def run(args: argparse.Namespace) -> tuple[str, int]:

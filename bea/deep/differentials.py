@@ -19,6 +19,7 @@ __all__ = [
     "derivative",
     "hvp",
     "lambda_max",
+    "spectral_radius",
     "taylor_in_h",
     "top_eigenvalue",
     "tree_differentials",
@@ -147,6 +148,35 @@ def lambda_max(energy: Callable, theta, *, iterations: int = 200, seed: int = 0)
 
     shift = jnp.minimum(power(0.0), 0.0)
     return power(shift) + shift
+
+
+def spectral_radius(field: Callable, theta, *, iterations: int = 200, seed: int = 0):
+    """The size of the Jacobian ∂f(θ) of a vector field, as a JAX scalar, traceable: ‖Jv‖ after
+    power iteration on JVPs (the spectral radius when the dominant eigenvalue is real and simple,
+    as for −∇²E, the preconditioned −P∇²E of adaptive methods, or (−∇²E)/(1 − β)).
+
+    It sets the scale of step sizes at which a method's expansion in h is useful: h·ρ ≲ 1.
+
+    Examples
+    --------
+    >>> import jax, jax.numpy as jnp
+    >>> f = lambda t: -jnp.array([3.0, 1.0, -5.0]) * t / (1.0 + 0.0 * t)
+    >>> round(float(jax.jit(lambda t: spectral_radius(f, t))(jnp.ones(3))), 5)
+    5.0
+    """
+    jax = require()
+    jnp = jax.numpy
+
+    def apply(v):
+        return jax.jvp(field, (theta,), (v,))[1]
+
+    def body(_, v):
+        w = apply(v)
+        return w / (jnp.linalg.norm(w) + jnp.finfo(theta.dtype).tiny)
+
+    v0 = jax.random.normal(jax.random.PRNGKey(seed), theta.shape, dtype=theta.dtype)
+    v = jax.lax.fori_loop(0, iterations, body, v0 / jnp.linalg.norm(v0))
+    return jnp.linalg.norm(apply(v))
 
 
 def top_eigenvalue(energy: Callable, theta, *, iterations: int = 200, seed: int = 0) -> float:

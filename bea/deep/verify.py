@@ -30,7 +30,7 @@ from ..numeric.fit import fit_slope
 from ..numeric.reference import integrate_flows
 from ..verification import Verification
 from .backend import deep_versions, require, scope
-from .differentials import top_eigenvalue
+from .differentials import spectral_radius, top_eigenvalue
 from .flow import NumericModifiedFlow, resolve_rule
 from .problem import Problem
 
@@ -95,7 +95,9 @@ def verify(
         As in :func:`bea.deep.modified_flow` (one-step methods and explicit linear relations such as
         ``HeavyBall("0.9", time="effective")``).
     h_max : float, optional
-        Largest step size; default 0.5/λ_max (λ_max: top Hessian eigenvalue at the start).
+        Largest step size; default 0.5/ρ, ρ the size of the Jacobian of the method's leading
+        field f₀ at the start (:func:`bea.deep.differentials.spectral_radius`): 0.5/λ_max for
+        GD, the preconditioned curvature for Adam and RMSProp.
     n_steps : int
         Number of step sizes, halving from ``h_max``.
     horizon_steps : int
@@ -156,8 +158,10 @@ def verify(
         theta0 = np.asarray(theta)
         if not np.any(p64.gradient(theta0)):
             raise InputError("the start is stationary (∇E = 0): there is nothing to measure")
-        if h_max is None:  # 0.5/λ_max in the method's own time (heavy ball in step time: ×(1−β))
-            h_max = 0.5 / max(lam * _speed(rule), 1e-12)
+        route = route or ("tree" if rule.bseries else "lie")
+        rho = _rate(p64, rule, route, theta0)
+        if h_max is None:  # GD: 0.5/λ_max; heavy ball in step time: ×(1−β); Adam: preconditioned
+            h_max = 0.5 / max(rho, 1e-12)
         h_max = float(h_max)
         if not (np.isfinite(h_max) and h_max > 0):
             raise InputError(f"h_max must be positive and finite, got {h_max}")
@@ -168,9 +172,7 @@ def verify(
         hs = horizon / counts  # descending
         hs = hs[::-1].copy()  # ascending, as bea.verify
         counts = counts[::-1].copy()
-        flow = NumericModifiedFlow(
-            p64, rule, orders[-1], route or ("tree" if rule.bseries else "lie")
-        )
+        flow = NumericModifiedFlow(p64, rule, orders[-1], route)
         flow._check_route(flow.route)
         field = _batched_field(flow, orders)
         runs_one, runs_many, starts_err = _run_method(
@@ -201,6 +203,7 @@ def verify(
         "dtype": problem.dtype,
         "reference": "DOP853 in float64, rtol 1e-13",
         "lambda_max": lam,
+        "rate": rho,
         "route": flow.route,
         "versions": deep_versions(),
     }
@@ -221,12 +224,16 @@ def verify(
     )
 
 
-def _speed(rule) -> float:
-    """b(•): how fast the method moves per unit of its time (1 for GD, 1/(1 − β) for heavy ball
-    in step time)."""
-    if rule.bseries is None:
-        return 1.0
-    return abs(float(rule.bseries(1)[()]))
+def _rate(problem: Problem, rule, route: str, theta0) -> float:
+    """ρ(∂f₀(θ₀)): the size of the Jacobian of the method's leading field, which sets its step
+    scale — λ_max for GD, λ_max/(1 − β) for heavy ball in step time, the preconditioned Hessian
+    for Adam and RMSProp (whose steps are ≈ h·sign(g) and respond to curvature as λ/√(g² + ε))."""
+    flow = NumericModifiedFlow(problem, rule, 0, route)
+    flow._check_route(route)
+    jax = require()
+    return float(
+        jax.jit(lambda t: spectral_radius(lambda u: flow.jax_terms(u, route)[0], t))(theta0)
+    )
 
 
 def _relation_of(rule):

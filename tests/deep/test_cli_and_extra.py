@@ -36,6 +36,14 @@ def test_deep_verify_json(capsys, tmp_path):
     assert plot.read_bytes().startswith(b"\x89PNG")
 
 
+def test_deep_verify_rmsprop(capsys):
+    argv = "deep verify --widths 64 4 10 --n-train 100 --orders 0 1 --n-steps 4 --json"
+    status = main([*argv.split(), "--method", "rmsprop", "--beta", "0.8", "--eps", "0.01"])
+    data = json.loads(capsys.readouterr().out)
+    assert status == 0 and data["method"] == "rmsprop"
+    assert abs(data["local_slopes"]["0"] - 2) < 0.1 and abs(data["local_slopes"]["1"] - 3) < 0.1
+
+
 def test_deep_train_writes_json(capsys, tmp_path):
     out = tmp_path / "run.json"
     status = main(
@@ -73,6 +81,10 @@ def test_deep_bad_input_is_one_line(capsys):
     for argv, needle in [
         (["deep", "verify", "--widths", "63", "10"], "64 inputs"),
         (["deep", "verify", "--method", "heavy-ball"], "--beta"),
+        (["deep", "verify", "--method", "adam", "--beta", "0.5"], "--beta2"),
+        (["deep", "verify", "--method", "rmsprop", "--beta", "x", "--eps", "1"], "number"),
+        (["deep", "verify", "--method", "rmsprop", "--beta", "0.5", "--eps", "nan"], "eps"),
+        (["deep", "verify", "--eps", "0.1"], "adam and rmsprop only"),
         (["deep", "train", "--lr", "-1", "--steps", "3"], "learning rate"),
         (["deep", "verify", "--n-train", "5000"], "n_train"),
     ]:

@@ -55,7 +55,7 @@ def test_a_wrong_term_is_caught(digits_mlp, monkeypatch):
 
     def broken(self, theta, route=None):
         terms = original(self, theta, route)
-        return [terms[0], -terms[1], *terms[2:]]
+        return [terms[0], *(-t for t in terms[1:2]), *terms[2:]]
 
     monkeypatch.setattr(flow_module.NumericModifiedFlow, "jax_terms", broken)
     v = bd.verify(digits_mlp, orders=(1,), n_steps=4)
@@ -93,3 +93,14 @@ def test_adaptive_methods_follow_their_modified_flows(method):
     for p in (0, 1):
         assert abs(v.local_slopes[p] - (p + 2)) < 0.1, v.local_slopes
         assert abs(v.global_slopes[p] - (p + 1)) < 0.15, v.global_slopes
+
+
+def test_adam_on_an_mlp_at_its_preconditioned_step_scale(digits_mlp):
+    """Adam's modified flow on the real network; the default h_max reads Adam's step scale from
+    the Jacobian of its leading field (≈ λ/√(g² + ε), ten times GD's λ_max here)."""
+    v = bd.verify(digits_mlp, orders=(0, 1), method=Adam("0.5", "0.8", "0.01"), n_steps=5)
+    assert v.meta["rate"] > 5 * v.meta["lambda_max"]
+    assert v.steps[-1] == pytest.approx(0.5 / v.meta["rate"])
+    for p in (0, 1):
+        assert abs(v.local_slopes[p] - (p + 2)) <= 0.1, v
+        assert abs(v.global_slopes[p] - (p + 1)) <= 0.15, v
