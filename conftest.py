@@ -15,5 +15,6 @@ if importlib.util.find_spec("jax") is None or importlib.util.find_spec("sklearn"
         "docs/deep.rst",
         "docs/section5.rst",
         "docs/cluster.rst",
+        "docs/export.rst",
         "tests/deep/*",
     ]

@@ -6,6 +6,7 @@ Every user error exits with status 2 and one line on stderr; no traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import sys
@@ -134,13 +135,30 @@ def build_parser() -> argparse.ArgumentParser:
     derive.add_argument(
         "--format",
         default="text",
-        choices=["text", "latex", "json"],
-        help="output format (default text)",
+        choices=["text", "latex", "json", "python", "jax"],
+        help="output format (default text); python/jax: a self-contained NumPy/JAX module with "
+        "modified_field, modified_loss and regularizer(theta, h, *, constants) to paste into a "
+        "training script",
     )
+    _add_timeout(derive)
     _add_verify(sub)
     _add_study(sub)
     _add_deep(sub)
     return parser
+
+
+#: Default bound on the wall time of ``bea derive`` and ``bea verify`` (seconds).
+DEFAULT_TIMEOUT = 300.0
+
+
+def _add_timeout(parser) -> None:
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"stop with exit 2 after this many seconds (default {DEFAULT_TIMEOUT:g}; 0: no limit)",
+    )
 
 
 def _add_study(sub) -> None:
@@ -521,6 +539,7 @@ def _add_verify(sub) -> None:
     verify.add_argument("--time", default="step", choices=["step"], help=argparse.SUPPRESS)
     verify.add_argument("--json", action="store_true", help="print JSON instead of a table")
     verify.add_argument("--plot", metavar="FILE", help="also save the error-vs-h figure here")
+    _add_timeout(verify)
 
 
 def _parse_values(items: Sequence[str]) -> dict[str, str]:
@@ -626,6 +645,8 @@ def _derive(args: argparse.Namespace) -> str:
     from .io import dumps
 
     flow = modified_flow(args.loss, args.params, order=args.order, method=_method(args))
+    if args.format in ("python", "jax"):
+        return flow.to_source("numpy" if args.format == "python" else "jax").rstrip("\n")
     first_bad = flow.first_non_gradient()
     top = flow.order if first_bad is None else first_bad - 1
     loss_tilde = flow.modified_loss(top) if top >= 0 else None
@@ -710,7 +731,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if hasattr(sys, "set_int_max_str_digits"):
         sys.set_int_max_str_digits(0)  # our own exact results may have long integers
     previous = _on_sigterm()
+    timeout = getattr(args, "timeout", 0.0)
     try:
+        _start_timer(timeout)
         commands = {
             "derive": _derive,
             "verify": _verify,
@@ -724,6 +747,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
     except BeaError as err:
         print(f"bea: error: {err}", file=sys.stderr)
+        return 2
+    except _TimedOut:
+        print(
+            f"bea: error: stopped after {timeout:g} s (--timeout {timeout:g}); ask for a lower "
+            "order or a smaller loss, or raise --timeout (0: no limit)",
+            file=sys.stderr,
+        )
         return 2
     except _Terminated:
         print("bea: terminated; finished files were kept, none is half-written", file=sys.stderr)
@@ -747,8 +777,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         _quiet_stdout()
         return 2
     finally:
+        _stop_timer()
         _restore_sigterm(previous)
     return status
+
+
+class _TimedOut(Exception):
+    """The --timeout alarm, raised in the main thread."""
+
+
+_ALARM: list = []  # the SIGALRM handler to restore, while a --timeout alarm is set
+
+
+def _start_timer(seconds) -> None:
+    if seconds is None or seconds == 0 or not hasattr(signal, "setitimer"):
+        return
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise BeaError(f"--timeout must be a positive number of seconds or 0, got {seconds:g}")
+
+    def handler(signum, frame):
+        raise _TimedOut
+
+    try:
+        _ALARM.append(signal.signal(signal.SIGALRM, handler))
+    except ValueError:  # not the main thread: no alarm
+        return
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+
+
+def _stop_timer() -> None:
+    if _ALARM:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, _ALARM.pop())
 
 
 class _Terminated(Exception):

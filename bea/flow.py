@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -24,9 +25,11 @@ from sympy.polys.domains import QQ
 from sympy.polys.rings import PolyElement
 from sympy.printing.str import StrPrinter
 
+from . import codegen
 from .diffring import DiffRing
 from .errors import BeaError, InputError, NotAGradientError
 from .io import dumps
+from .parsing import numeric_values
 
 __all__ = ["ModifiedFlow", "common_denominator", "expression_text", "symbol_table"]
 
@@ -456,6 +459,207 @@ class ModifiedFlow:
             if diff != 0 and sp.simplify(diff) != 0:
                 return False
         return True
+
+    # ------------------------------------------------------------------ export
+    _EXPORTS = ("field", "loss", "regularizer")
+
+    def _export(self, what: str, order, backend: str, values) -> codegen.Source:
+        """One exported function (see :meth:`to_source`)."""
+        if what not in self._EXPORTS:
+            raise InputError(f"what must be one of {', '.join(self._EXPORTS)}, got {what!r}")
+        order = self._index(order if order is not None else self.order)
+        given = numeric_values(values, [*self.state, self.h])
+        by_name = {k.name: v for k, v in given.items()}
+        params = ", ".join(map(str, self.state))
+        about = f"{self.method}" + (
+            f" on the loss E = {expression_text(self.loss)}" if self.loss is not None else ""
+        )
+        if what == "field":
+            terms = [list(self.terms[j]) for j in range(order + 1)]
+            series = ["f_0", "f_0 + h f_1", "f_0 + h f_1 + h^2 f_2"]
+            sum_text = series[order] if order < 3 else f"f_0 + h f_1 + ... + h^{order} f_{order}"
+            title = f"The modified vector field of {about}: {sum_text}."
+            returns = f"array of shape (..., {len(self.state)})"
+        else:
+            self.modified_loss(order)  # raises NotAGradientError naming the first j
+            v0 = self.loss if self._loss_is_potential() else self.potential(0)
+            terms = [[v0]] + [[self.potential(j)] for j in range(1, order + 1)]
+            if what == "regularizer":
+                if self.loss is None:
+                    raise InputError(
+                        "a regularizer is the modified loss minus the loss: give the loss"
+                    )
+                terms[0] = [v0 - self.loss]
+                title = (
+                    f"The regularizer of {about} to order {order} in h: the modified loss minus E, "
+                    "so that E + regularizer(theta, h) is the modified loss."
+                )
+            else:
+                title = f"The modified loss of {about}, to order {order} in h: V_0 + h V_1 + ..."
+            returns = "array of shape (...)"
+        terms = [
+            [
+                e.xreplace({s: by_name[s.name] for s in e.free_symbols if s.name in by_name})
+                for e in t
+            ]
+            for t in terms
+        ]
+        constants = sorted(
+            {s.name for t in terms for e in t for s in e.free_symbols}
+            - {s.name for s in (*self.state, self.h)}
+        )
+        fixed = ", ".join(f"{k.name} = {v}" for k, v in given.items())
+        doc = "\n".join(
+            [
+                title,
+                *([f"Constants fixed at export: {fixed}."] if fixed else []),
+                "",
+                "Parameters",
+                "----------",
+                f"theta : array of shape (..., {len(self.state)})",
+                f"    The parameters ({params}) on the last axis.",
+                "h : float or array",
+                "    The step size (an array broadcasts against theta[..., 0]).",
+                *(
+                    [f"{', '.join(constants)} : float or array", "    Constants of the loss."]
+                    if constants
+                    else []
+                ),
+                "",
+                "Returns",
+                "-------",
+                returns,
+            ]
+        )
+        name = {"field": "modified_field", "loss": "modified_loss", "regularizer": "regularizer"}
+        return codegen.function_source(
+            name[what],
+            terms,
+            self.state,
+            self.h,
+            backend=backend,
+            vector=what == "field",
+            doc=doc,
+            prefix="f" if what == "field" else "V",
+        )
+
+    def to_source(
+        self,
+        backend: str = "numpy",
+        what: str | Sequence[str] | None = None,
+        order: int | None = None,
+        values: Mapping | None = None,
+    ) -> str:
+        """A self-contained Python module that evaluates the field, modified loss or regularizer.
+
+        Each function is ``name(theta, h, *, constants)``: ``theta`` holds the parameters on its
+        last axis (any leading batch shape), ``h`` is the step size, the loss's other symbols
+        are keyword arguments unless ``values`` fixes them. Paste it into a training script; the
+        same text is what :meth:`to_function` runs.
+
+        Parameters
+        ----------
+        backend : {"numpy", "jax"}
+            ``"jax"`` code works under ``jax.jit``, ``jax.grad`` and ``jax.vmap`` (enable
+            ``jax_enable_x64`` for float64).
+        what : str or sequence of str, optional
+            Any of ``"field"`` (``modified_field``), ``"loss"`` (``modified_loss``) and
+            ``"regularizer"`` (the modified loss minus the loss). Default: the field, and the
+            modified loss and regularizer at the highest order at which a modified loss exists.
+        order : int, optional
+            Truncation order (default: every term, or as said above).
+        values : mapping, optional
+            Numeric values of constants (data, hyper-parameters), substituted exactly.
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> import sympy as sp, bea
+        >>> t, y = sp.symbols("t y")
+        >>> print(bea.modified_flow((t - y)**2 / 2, [t], order=1).to_source(what="regularizer"))
+        ... # doctest: +ELLIPSIS
+        \"\"\"Regularizer of gd on the loss E = (t - y)**2/2, exported from its exact modified flow.
+        ...
+        def regularizer(theta, h, *, y):
+            \"\"\"The regularizer of gd on the loss E = (t - y)**2/2 to order 1 in h: ...
+        ...
+            t = theta[..., 0]
+            V_1 = (1/4)*(-t + y)**2
+            return numpy.broadcast_arrays(h * V_1, theta[..., 0])[0]
+        <BLANKLINE>
+        """
+        if what is None:
+            k = self.first_non_gradient()
+            top = self.order if k is None else k - 1
+            if order is not None:
+                top = min(top, self._index(order))
+            jobs = [("field", order)]
+            if top >= 0:
+                jobs.append(("loss", top))
+                if self.loss is not None:
+                    jobs.append(("regularizer", top))
+        else:
+            names = [what] if isinstance(what, str) else list(what)
+            jobs = [(w, order) for w in names]
+        sources = [self._export(w, o, backend, values) for w, o in jobs]
+        kinds = {"field": "Modified field", "loss": "Modified loss", "regularizer": "Regularizer"}
+        title = " and ".join(kinds[w] for w, _ in jobs[:1]) + "".join(
+            f", {kinds[w].lower()}" for w, _ in jobs[1:]
+        )
+        about = f"{self.method}" + (
+            f" on the loss E = {expression_text(self.loss)}" if self.loss is not None else ""
+        )
+        header = codegen.header_text(
+            f"{title} of {about}, exported from its exact modified flow.",
+            {"parameters (theta[..., i])": ", ".join(map(str, self.state)), "backend": backend},
+        )
+        return codegen.module_source(sources, header)
+
+    def to_function(
+        self,
+        backend: str = "numpy",
+        what: str = "field",
+        order: int | None = None,
+        values: Mapping | None = None,
+    ):
+        """The modified field, modified loss or regularizer as a plain callable.
+
+        Parameters
+        ----------
+        backend, order, values
+            As in :meth:`to_source`.
+        what : {"field", "loss", "regularizer"}
+            ``"regularizer"`` is the modified loss minus the loss, so that
+            ``E(θ) + regularizer(θ, h)`` is the modified loss.
+
+        Returns
+        -------
+        callable
+            ``F(theta, h, **constants)`` vectorised over the leading axes of ``theta``: shape
+            ``(..., m)`` for the field, ``(...)`` for a loss.
+
+        Raises
+        ------
+        NotAGradientError
+            For a loss or regularizer at an order where no modified loss exists.
+
+        Examples
+        --------
+        >>> import numpy as np, sympy as sp, bea
+        >>> a, b = sp.symbols("a b")
+        >>> flow = bea.modified_flow((0.6 - a * b)**2 / 2, [a, b], order=1)
+        >>> R = flow.to_function(what="regularizer")
+        >>> theta = np.array([[1.0, 0.5], [2.0, 1.0]])
+        >>> np.round(R(theta, 0.1), 7)       # (h/4)·‖∇E‖², two points at once
+        array([0.0003125, 0.245    ])
+        """
+        if not isinstance(what, str):
+            raise InputError("to_function makes one function: what is a string")
+        source = self._export(what, order, backend, values)
+        return codegen.compile_sources([source])[source.name]
 
     # ------------------------------------------------------------------ printing
     def __str__(self) -> str:

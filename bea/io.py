@@ -26,6 +26,7 @@ __all__ = [
     "MANIFEST",
     "OutputFolder",
     "atomic_write",
+    "csv_text",
     "dumps",
     "jsonable",
     "prepare_folder",
@@ -162,6 +163,37 @@ def jsonable(value):
     if hasattr(value, "free_symbols"):  # sympy
         return str(value)
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def csv_text(header, rows) -> str:
+    """A CSV table as text: one header row, then ``rows``; a missing value (None) or a
+    non-finite float is an empty cell.
+
+    Examples
+    --------
+    >>> print(csv_text(["h", "slope"], [[0.1, 2.0], [0.2, float("nan")], [0.4, None]]), end="")
+    h,slope
+    0.1,2.0
+    0.2,
+    0.4,
+    """
+    import csv
+    import io
+
+    def cell(v):
+        if v is None:
+            return ""
+        try:
+            return "" if not math.isfinite(v) else v
+        except TypeError:  # not a number
+            return v
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([cell(v) for v in row])
+    return buf.getvalue()
 
 
 def dumps(data) -> str:

@@ -25,6 +25,7 @@ LAYERS = {
     "bea._checks": 1,
     "bea.functions": 1,
     "bea.io": 1,
+    "bea.codegen": 2,
     "bea.diffring": 2,
     "bea.parsing": 2,
     "bea.reporting": 2,

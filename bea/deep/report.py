@@ -17,8 +17,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..io import OutputFolder, dumps
-from ..plots.output import figure_bytes
+from ..io import OutputFolder, csv_text, dumps
+from ..plots.output import figure_files
 from ..reporting import Claim, Section, claims_text, render_html, render_markdown
 from .backend import deep_versions
 from .plots import (
@@ -89,14 +89,6 @@ class StudyReport:
         return claims_text(self.claims, self.out / "report.md")
 
 
-def _csv(rows: list[dict]) -> str:
-    keys = list(dict.fromkeys(k for r in rows for k in r))
-    lines = [",".join(keys)]
-    for r in rows:
-        lines.append(",".join("" if r.get(k) is None else f"{r[k]}" for k in keys))
-    return "\n".join(lines) + "\n"
-
-
 def _intro(s: StudySettings, runs: StudyRuns) -> str:
     return (
         f"Stand-in for the paper's MNIST/CIFAR-10 experiments (which need downloads): "
@@ -130,7 +122,6 @@ def section5(
     (Section, dict, dict)
         The report section, the summary (``s5_summary.json``) and figure name → PNG bytes.
     """
-    import matplotlib.pyplot as plt
 
     runs = run_study(
         settings, folder.subfolder("runs"), executor=executor, workers=workers, progress=progress
@@ -160,13 +151,12 @@ def section5(
     for key, fig in figs.items():
         if fig is None:
             continue
-        for fmt in ("png", "pdf"):
-            data = figure_bytes(fig, fmt)
+        files = figure_files(fig)
+        for fmt, data in files.items():
             folder.write(f"{key}.{fmt}", data)
-            if fmt == "png":
-                images[key] = data
-        plt.close(fig)
-    folder.write("s5_runs.csv", _csv(rows))
+        images[key] = files["png"]
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    folder.write("s5_runs.csv", csv_text(keys, [[r.get(k) for k in keys] for r in rows]))
     folder.write("s5_rig_along_training.json", dumps(dict(along)))
     summary = {
         "settings": settings.to_dict(),

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..io import atomic_write
 
-__all__ = ["atomic_write", "figure_bytes", "save_figure"]
+__all__ = ["atomic_write", "figure_bytes", "figure_files", "save_figure"]
 
 
 def figure_bytes(fig, fmt: str = "png") -> bytes:
@@ -36,6 +36,27 @@ def figure_bytes(fig, fmt: str = "png") -> bytes:
     except ValueError as err:
         raise InputError(f"cannot save a figure as {fmt}: {err}") from None
     return buf.getvalue()
+
+
+def figure_files(fig, formats=("png", "pdf")) -> dict[str, bytes]:
+    """A figure in each of ``formats`` (the house style of bea's studies: PNG and PDF), then
+    closed.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> files = figure_files(plt.figure())
+    >>> sorted(files), files["pdf"][:4]
+    (['pdf', 'png'], b'%PDF')
+    """
+    import matplotlib.pyplot as plt
+
+    try:
+        return {fmt: figure_bytes(fig, fmt) for fmt in formats}
+    finally:
+        plt.close(fig)
 
 
 def save_figure(fig, path: str | os.PathLike) -> Path:

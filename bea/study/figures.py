@@ -7,8 +7,6 @@ numbers. Every file is written atomically and reruns give identical bytes.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import OutputFolder, dumps, versions
+from ..io import OutputFolder, csv_text, dumps, versions
 from ..models import TwoParameter
-from ..plots.output import figure_bytes
+from ..plots.output import figure_files
 from .experiments import STAGES, Settings, StudyResults, check_size, run
 
 __all__ = ["FIGURES", "FigureSet", "Progress", "draw", "figures"]
@@ -69,15 +67,6 @@ class FigureSet:
     def to_json(self) -> str:
         """The summary as JSON (what ``summary.json`` holds)."""
         return dumps(self.summary)
-
-
-def _csv(header, rows) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if isinstance(v, float) and not np.isfinite(v) else v for v in row])
-    return buf.getvalue()
 
 
 def _point(model, theta) -> dict:
@@ -169,7 +158,6 @@ def draw(
     >>> sorted(f for f in fs.files if f.endswith(".png"))[:2]
     ['curl_order2.png', 'error_vs_h.png']
     """
-    import matplotlib.pyplot as plt
 
     from ..plots.convergence import plot_verification
     from . import plots
@@ -187,12 +175,10 @@ def draw(
         written.append(name)
 
     def save(name: str, fig) -> None:
-        for fmt in ("png", "pdf"):
-            data = figure_bytes(fig, fmt)
+        files = figure_files(fig)
+        for fmt, data in files.items():
             write(f"{name}.{fmt}", data)
-            if fmt == "png":
-                images[name] = data
-        plt.close(fig)
+        images[name] = files["png"]
 
     save("trajectories", plots.plot_trajectories(model, list(results.paths.values())))
     write("trajectories.json", dumps({k: p.to_dict() for k, p in results.paths.items()}))
@@ -212,7 +198,7 @@ def draw(
         *(f"modified_flow_{p}_sharpness" for p in orders),
     ]
     rows = [r for name, sw in sweeps.items() for r in _sweep_rows(model, name, sw)]
-    write("flatness_vs_h.csv", _csv(header, rows))
+    write("flatness_vs_h.csv", csv_text(header, rows))
     save("rig_along_path", plots.plot_rig(model, results.rig))
     write("rig_along_path.json", dumps(results.rig.to_dict()))
     save("explicit_regularization", plots.plot_regularization(model, sw_list, list(regs.values())))
@@ -229,7 +215,7 @@ def draw(
     ]
     write(
         "explicit_regularization.csv",
-        _csv(["start", "mu", "a", "b", "sharpness", "imbalance"], rows),
+        csv_text(["start", "mu", "a", "b", "sharpness", "imbalance"], rows),
     )
     save("curl_order2", plots.plot_curl(model, results.curl))
     write("curl_order2.json", dumps(results.curl.to_dict()))
