@@ -10,6 +10,8 @@ import math
 import os
 import signal
 import sys
+import time
+import warnings
 from collections.abc import Sequence
 
 from ._version import __version__
@@ -141,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
         "training script",
     )
     _add_timeout(derive)
+    _add_verbosity(derive)
     _add_verify(sub)
     _add_study(sub)
     _add_deep(sub)
@@ -161,6 +164,29 @@ def _add_timeout(parser) -> None:
     )
 
 
+def _add_verbosity(parser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="nothing on stderr but errors: no progress bars, no warnings",
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="progress bars even when stderr is not a terminal, and the wall time at the end",
+    )
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def _add_study(sub) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--x", type=float, default=1.0, help="data x of the model (default 1)")
@@ -169,6 +195,7 @@ def _add_study(sub) -> None:
         "--quick", action="store_true", help="small sweeps and grids: a smoke run in seconds"
     )
     common.add_argument("--no-progress", action="store_true", help="do not show progress on stderr")
+    _add_verbosity(common)
     common.add_argument(
         "--force",
         action="store_true",
@@ -244,6 +271,7 @@ def _add_deep(sub) -> None:
     inner = deep.add_subparsers(dest="deep_command", metavar="ACTION", parser_class=_Parser)
     inner.required = True
     common = _Parser(add_help=False)
+    _add_verbosity(common)
     common.add_argument(
         "--data", default="digits", choices=["digits", "teacher"], help="dataset (default digits)"
     )
@@ -347,6 +375,7 @@ def _add_deep(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     st.add_argument("--out", default="bea-deep-study", metavar="DIR", help="output folder")
+    _add_verbosity(st)
     _add_executor(st)
     st.add_argument(
         "--data",
@@ -540,6 +569,7 @@ def _add_verify(sub) -> None:
     verify.add_argument("--json", action="store_true", help="print JSON instead of a table")
     verify.add_argument("--plot", metavar="FILE", help="also save the error-vs-h figure here")
     _add_timeout(verify)
+    _add_verbosity(verify)
 
 
 def _parse_values(items: Sequence[str]) -> dict[str, str]:
@@ -732,6 +762,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.set_int_max_str_digits(0)  # our own exact results may have long integers
     previous = _on_sigterm()
     timeout = getattr(args, "timeout", 0.0)
+    quiet, verbose = getattr(args, "quiet", False), getattr(args, "verbose", False)
+    if hasattr(args, "no_progress"):  # progress bars only where a person watches them
+        args.no_progress = args.no_progress or quiet or not (verbose or _stderr_is_terminal())
+    started = time.perf_counter()
     try:
         _start_timer(timeout)
         commands = {
@@ -741,10 +775,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             "reproduce": _reproduce,
             "deep": _deep,
         }
-        out = commands[args.command](args)
+        with warnings.catch_warnings():
+            if quiet:
+                warnings.simplefilter("ignore")
+            out = commands[args.command](args)
         out, status = out if isinstance(out, tuple) else (out, 0)
         print(out)
         sys.stdout.flush()
+        if verbose:
+            print(
+                f"bea: {args.command} took {time.perf_counter() - started:.1f} s", file=sys.stderr
+            )
     except BeaError as err:
         print(f"bea: error: {err}", file=sys.stderr)
         return 2

@@ -137,3 +137,60 @@ def test_derive_heavy_ball_from_the_shell(capsys):
     assert "beta must lie in [0, 1)" in capsys.readouterr().err
     assert main(["derive", "a**2", "--params", "a", "--beta", "0.5"]) == 2
     assert "apply to momentum and adaptive methods only" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "terminal", "shown"),
+    [
+        ([], True, True),  # a person watching: bars
+        ([], False, False),  # a log file or a pipe: no bar debris
+        (["--verbose"], False, True),
+        (["--quiet"], True, False),
+        (["--no-progress"], True, False),
+    ],
+)
+def test_progress_bars_only_where_a_person_watches(flags, terminal, shown, monkeypatch, capsys):
+    import bea.cli as cli
+
+    seen = {}
+
+    def stub(args):
+        seen["progress"] = not args.no_progress
+        return "done"
+
+    monkeypatch.setattr(cli, "_figures", stub)
+    monkeypatch.setattr(cli, "_stderr_is_terminal", lambda: terminal)
+    assert main(["figures", "--out", "unused", *flags]) == 0
+    assert seen["progress"] is shown
+    err = capsys.readouterr().err
+    assert ("took" in err) is ("--verbose" in flags)
+
+
+def test_quiet_silences_warnings(monkeypatch, capsys):
+    import warnings
+
+    import bea.cli as cli
+
+    def stub(args):
+        warnings.warn("a warning a user would see", UserWarning, stacklevel=1)
+        return "done"
+
+    monkeypatch.setattr(cli, "_derive", stub)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["derive", "a**2", "--params", "a", "--quiet"]) == 0
+        assert not caught
+        assert main(["derive", "a**2", "--params", "a"]) == 0
+        assert len(caught) == 1
+
+
+def test_no_colour_and_no_control_characters_off_a_terminal():
+    env = {**os.environ, "NO_COLOR": "1"}
+    for argv in (
+        ["derive", "(y - a*b*x)**2/2", "--params", "a", "b"],
+        ["derive", "Abs(a)", "--params", "a"],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "bea", *argv], capture_output=True, text=True, env=env
+        )
+        assert "\x1b[" not in proc.stdout + proc.stderr and "\r" not in proc.stdout + proc.stderr
