@@ -227,6 +227,100 @@ class DiffRing:
             self._cache[expr] = out
         return out
 
+    def vanishes(self, p: PolyElement, *, tries: int = 4, digits: int = 60) -> bool | None:
+        """Whether ``p`` is zero as a function, although it may not be as a polynomial (its
+        atoms can be related: exp(u) and exp(−u), tanh(u) and exp(2u), …).
+
+        A probabilistic identity test: ``p`` is evaluated at ``tries`` random rational points of
+        the state and constants, every atom to ``digits`` digits (mpmath), and declared zero if
+        at each point the sum is below 10⁻⁴⁰ of the sum of the terms' magnitudes (a non-zero
+        analytic function vanishing at random points to 40 digits has probability zero). No
+        symbolic simplification. Returns None if it could not be evaluated at any point (every
+        point outside its domain).
+
+        Examples
+        --------
+        >>> a = sp.Symbol("a")
+        >>> R = DiffRing([sp.exp(a), sp.exp(-a)], [a])
+        >>> p = R.to_ring(sp.exp(a)) * R.to_ring(sp.exp(-a)) - 1
+        >>> bool(p), R.vanishes(p), R.vanishes(p + R.to_ring(a))
+        (True, True, False)
+        """
+        import mpmath
+
+        if not p:
+            return True
+        evaluated = False
+        with mpmath.workdps(digits):
+            for values in self.random_points(tries, digits, seed=20210312):
+                total, scale = self.evaluate(p, values)
+                if not mpmath.isfinite(abs(total)) or not mpmath.isfinite(scale):
+                    continue
+                evaluated = True
+                if abs(total) > mpmath.mpf(10) ** -40 * scale:
+                    return False
+        return True if evaluated else None
+
+    def random_points(self, count: int, digits: int = 60, *, seed: int = 0):
+        """Values of every generator (state, constants, atoms) at up to ``count`` random rational
+        points of the state and constants in [0.5, 1.5], as mpmath numbers to ``digits`` digits;
+        points where an atom is not a finite number are skipped (at most 4·count tried).
+
+        Examples
+        --------
+        >>> a = sp.Symbol("a")
+        >>> R = DiffRing([sp.exp(a)], [a])
+        >>> [len(v) for v in R.random_points(2)]
+        [2, 2]
+        """
+        import random
+
+        import mpmath
+
+        rng = random.Random(seed)
+        free = [*self.state, *self.constants]
+        found = 0
+        with mpmath.workdps(digits):
+            for _ in range(4 * count):
+                if found == count:
+                    return
+                point = {s: sp.Rational(rng.randint(500, 1500), 1000) for s in free}
+                values = []
+                for key in self._sympy_of:
+                    v = point.get(key)
+                    if v is None:
+                        v = sp.N(key.xreplace(point), digits)
+                    try:
+                        values.append(v._to_mpmath(mpmath.mp.prec))
+                    except (AttributeError, TypeError, ValueError):  # nan, zoo, not a number
+                        break
+                else:
+                    found += 1
+                    yield values
+
+    @staticmethod
+    def evaluate(p: PolyElement, values) -> tuple:
+        """(Σ terms, Σ |terms|) of ``p`` at generator values from :meth:`random_points`.
+
+        Examples
+        --------
+        >>> a = sp.Symbol("a")
+        >>> R = DiffRing([a], [a])
+        >>> R.evaluate(R.to_ring(a**2 - 3), [2])
+        (mpf('1.0'), mpf('7.0'))
+        """
+        import mpmath
+
+        total, scale = mpmath.mpf(0), mpmath.mpf(0)
+        for monom, coeff in p.terms():
+            term = mpmath.mpf(coeff.numerator) / coeff.denominator
+            for v, e in zip(values, monom, strict=True):
+                if e:
+                    term *= v**e
+            total += term
+            scale += abs(term)
+        return total, scale
+
     def to_sympy(self, p: PolyElement) -> sp.Expr:
         """Convert a ring element back into a sympy expression (atoms restored).
 

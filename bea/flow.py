@@ -5,9 +5,18 @@ the questions a user asks of them: is f_j a gradient field, what is its potentia
 modified loss, how does it print.
 
 Gradient test. On a simply connected domain a smooth field is a gradient iff its Jacobian is
-symmetric; bea computes the antisymmetric part (J − Jᵀ)/2 exactly. The potential V_j with
-f_j = −∇V_j is found by integrating one variable at a time (exactly, for polynomial terms) and is
-checked by differentiating it back. A potential is only defined up to an additive constant; bea fixes
+symmetric; bea computes the antisymmetric part (J − Jᵀ)/2 exactly in its differential ring. When
+the ring's atoms are related (exp(u) and exp(−u), tanh and exp, …) a non-zero ring element can
+still be zero as a function; then the zero test is an identity test at random points to 60 digits
+(:meth:`bea.diffring.DiffRing.vanishes`), never a symbolic simplification.
+
+Potentials. The potential V_j with f_j = −∇V_j is first sought as a combination of the loss's
+elementary potentials (E, ‖∇E‖², ∇EᵀH∇E, ‖H∇E‖², ∇³E[∇E, ∇E, ∇E] — one per free tree with j + 1
+nodes, which span the gradient terms of B-series methods such as gradient descent), with rational
+coefficients fitted at random points and the result checked by the identity test: this gives
+E + (h/4)‖∇E‖² for gradient descent on any smooth loss in seconds. Otherwise polynomial terms are
+integrated one variable at a time, exactly, and checked by differentiating back; other terms fall
+back to sympy's integrator (slow; the CLI's ``--timeout`` bounds it). A potential is only defined up to an additive constant; bea fixes
 it so that it vanishes at the critical points of the loss when they can be computed exactly
 (polynomial losses, by a Gröbner basis of ∇E), and otherwise drops the state-free terms.
 """
@@ -18,6 +27,7 @@ import dataclasses
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cached_property
 
 import sympy as sp
@@ -265,23 +275,17 @@ class ModifiedFlow:
         return ring, tuple(tuple(ring.to_ring(e) for e in t) for t in self.terms)
 
     def _is_zero(self, p: PolyElement) -> bool:
-        """Exact zero test, falling back on simplification and high-precision evaluation."""
+        """Zero test: exact for polynomials in independent symbols, else an identity test at
+        random points to 60 digits (:meth:`bea.diffring.DiffRing.vanishes`)."""
         if not p:
             return True
         ring = self._ring_view[0]
-        expr = sp.expand(ring.to_sympy(p))
-        if expr == 0:
-            return True
         if len(ring.ring.gens) == len(ring.state) + len(ring.constants):
             return False  # a non-zero polynomial in independent symbols
-        verdict = _numerically_nonzero(expr, expr.free_symbols)
-        if verdict:
-            return False
-        if sp.simplify(expr) == 0:
-            return True
+        verdict = ring.vanishes(p)  # atoms may be related: an identity test, no simplify
         if verdict is None:
-            raise BeaError(f"bea could not decide whether {expr} is zero")
-        return True  # zero at several random points to 40 digits
+            raise BeaError(f"bea could not decide whether {ring.to_sympy(p)} is zero")
+        return verdict
 
     # ------------------------------------------------------------------ gradient structure
     def antisymmetric_jacobian(self, j: int) -> sp.Matrix:
@@ -316,7 +320,7 @@ class ModifiedFlow:
             for c in range(r + 1, n):
                 a = (J[r][c] - J[c][r]) * half
                 if not self._is_zero(a):
-                    out[r, c] = sp.factor(ring.to_sympy(a))
+                    out[r, c] = _tidy(ring.to_sympy(a))
                     out[c, r] = -out[r, c]
         return out
 
@@ -346,7 +350,14 @@ class ModifiedFlow:
 
     @cached_property
     def _gradient_flags(self) -> dict[int, bool]:
-        return _Memo(lambda j: all(e == 0 for e in self.antisymmetric_jacobian(j)))
+        return _Memo(self._is_gradient_term)
+
+    def _is_gradient_term(self, j: int) -> bool:
+        """The zero test of (J − Jᵀ)/2 in the ring, without building the display form."""
+        ring, rterms = self._ring_view
+        J = ring.jacobian(rterms[j])
+        n = len(self.state)
+        return all(self._is_zero(J[r][c] - J[c][r]) for r in range(n) for c in range(r + 1, n))
 
     def first_non_gradient(self) -> int | None:
         """The smallest j whose term f_j is not a gradient field, or None if all are.
@@ -402,7 +413,14 @@ class ModifiedFlow:
     def _compute_potential(self, j: int) -> sp.Expr:
         ring, rterms = self._ring_view
         target = [-p for p in rterms[j]]  # we want grad V = -f_j
-        if all(ring.is_polynomial(p) for p in target):
+        polynomial = all(ring.is_polynomial(p) for p in target)
+        exprs = None
+        if j >= 1 or not polynomial:  # first: a combination of the loss's elementary potentials
+            exprs = [ring.to_sympy(p) for p in target]
+            V_expr = _potential_from_loss(self.loss, self.state, exprs, j)
+            if V_expr is not None:
+                return _tidy(V_expr)
+        if polynomial:
             V = ring.ring.zero
             for k in range(len(self.state)):
                 residual = target[k] - ring.diff(V, k)
@@ -414,7 +432,7 @@ class ModifiedFlow:
             V_expr = sp.expand(ring.to_sympy(V))
             V_expr -= _critical_value(V_expr, self.loss, self.state)
         else:
-            V_expr = _integrate_sympy([ring.to_sympy(p) for p in target], self.state, j)
+            V_expr = _integrate_sympy(exprs, self.state, j)
         return _tidy(V_expr)
 
     def modified_loss(self, order: int | None = None) -> sp.Expr:
@@ -456,8 +474,10 @@ class ModifiedFlow:
             return False
         for comp, s in zip(self.terms[0], self.state, strict=True):
             diff = sp.expand(comp + sp.diff(self.loss, s))
-            if diff != 0 and sp.simplify(diff) != 0:
-                return False
+            if diff != 0:
+                ring = DiffRing([diff], self.state)  # an identity test, no simplify
+                if not ring.vanishes(ring.to_ring(diff)):
+                    return False
         return True
 
     # ------------------------------------------------------------------ export
@@ -769,8 +789,15 @@ class _Memo(dict):
         return value
 
 
+#: Largest expression (in sympy operations) that :func:`_tidy` tries to factor: factoring is
+#: cosmetic, and on large expressions it can take minutes.
+TIDY_MAX_OPS = 400
+
+
 def _tidy(expr: sp.Expr) -> sp.Expr:
-    """Factor when that gives a shorter expression."""
+    """Factor when that gives a shorter expression (small expressions only: cosmetic)."""
+    if sp.count_ops(expr) > TIDY_MAX_OPS:
+        return expr
     try:
         factored = sp.factor(expr)
     except (sp.PolynomialError, NotImplementedError):
@@ -808,6 +835,88 @@ def _critical_value(V: sp.Expr, loss: sp.Expr | None, state) -> sp.Expr:
         return sp.Integer(0)  # no critical points, even complex ones
     _, remainder = basis.reduce(V)
     return remainder if not (remainder.free_symbols & set(state)) else sp.Integer(0)
+
+
+def _candidates(loss: sp.Expr, state, j: int) -> list[sp.Expr]:
+    """The elementary potentials of the loss with j + 1 derivatives of E (one per free tree with
+    j + 1 nodes, j ≤ 3): the scalars whose gradients span the h^j terms of a B-series method
+    (gradient descent, Runge–Kutta, momentum) on −∇E, as sympy expressions.
+
+    j = 0: E; j = 1: ‖∇E‖²; j = 2: ∇Eᵀ H ∇E; j = 3: ‖H∇E‖² and ∇³E[∇E, ∇E, ∇E].
+    """
+    m = len(state)
+    if j == 0:
+        return [loss]
+    g = [sp.diff(loss, s) for s in state]
+    if j == 1:
+        return [sum((gi**2 for gi in g), sp.Integer(0))]
+    H = [[sp.diff(g[a], state[b]) for b in range(m)] for a in range(m)]
+    Hg = [sum((H[a][b] * g[b] for b in range(m)), sp.Integer(0)) for a in range(m)]
+    if j == 2:
+        return [sum((g[a] * Hg[a] for a in range(m)), sp.Integer(0))]
+    T = sum(
+        (
+            sp.diff(H[a][b], state[c]) * g[a] * g[b] * g[c]
+            for a in range(m)
+            for b in range(m)
+            for c in range(m)
+        ),
+        sp.Integer(0),
+    )
+    return [sum((v**2 for v in Hg), sp.Integer(0)), T]
+
+
+def _potential_from_loss(loss, state, target, j: int) -> sp.Expr | None:
+    """A potential V with ∇V = target, recognised as a combination of the elementary potentials
+    of the loss (:func:`_candidates`), or None.
+
+    The coefficients are fitted at two random points to 60 digits, must be rational (they are,
+    for a B-series method with numeric hyper-parameters: ¼ for gradient descent at order 1), and
+    the result is checked by the identity test of :meth:`bea.diffring.DiffRing.vanishes` on
+    ∇V − target. No symbolic integration or simplification.
+    """
+    import mpmath
+
+    if loss is None or j > 3:
+        return None
+    cands = [c for c in _candidates(loss, state, j) if c != 0]
+    if not cands:
+        return None
+    ring = DiffRing([*cands, *target], state)
+    P = [ring.to_ring(c) for c in cands]
+    T = [ring.to_ring(t) for t in target]
+    grads = [[ring.diff(p, k) for k in range(len(state))] for p in P]
+    n = len(P)
+    with mpmath.workdps(60):
+        rows, rhs = [], []
+        for values in ring.random_points(2, seed=7):
+            for k in range(len(state)):
+                rows.append([ring.evaluate(grads[i][k], values)[0] for i in range(n)])
+                rhs.append(ring.evaluate(T[k], values)[0])
+        if len(rows) < n:
+            return None
+        A, b = mpmath.matrix(rows), mpmath.matrix(rhs)
+        try:
+            c = mpmath.lu_solve(A.T * A, A.T * b)
+        except ZeroDivisionError:
+            return None
+        coeffs = []
+        for i in range(n):
+            value = c[i]
+            if abs(mpmath.im(value)) > mpmath.mpf(10) ** -40:
+                return None
+            value = mpmath.re(value)
+            q = Fraction(mpmath.nstr(value, 50)).limit_denominator(10**9)
+            if abs(value - mpmath.mpf(q.numerator) / q.denominator) > mpmath.mpf(10) ** -35 * (
+                1 + abs(value)
+            ):
+                return None
+            coeffs.append(sp.Rational(q.numerator, q.denominator))
+    for k in range(len(state)):
+        residual = sum((ci * grads[i][k] for i, ci in enumerate(coeffs) if ci), -T[k])
+        if residual and not ring.vanishes(residual):
+            return None
+    return sum((ci * cand for ci, cand in zip(coeffs, cands, strict=True)), sp.Integer(0))
 
 
 def _integrate_sympy(target, state, j: int) -> sp.Expr:

@@ -490,8 +490,8 @@ def test_cli_plot_to_a_bad_target_is_one_line(kind, tmp_path, capsys):
         ["verify", "--loss", "a**2", "--params", "a", "--point", "1", "--horizon", "1e9"],
         ["verify", "--model", "two-parameter", "--x", "1e308", "--orders", "0"],
         ["figures", "--out", "", "--quick"],
-        # a derivation that runs for about a minute, stopped by --timeout
-        ["derive", "log(1 + exp(-a*b)) + sin(a)/3", "--params", "a", "b", "--timeout", "2"],
+        # a derivation that runs for minutes, stopped by --timeout
+        ["derive", "(y - a*b*c*d*x)**2/2", *"--params a b c d --order 8 --timeout 2".split()],
         ["derive", "a**2", "--params", "a", "--timeout", "-1"],
         ["verify", "--model", "two-parameter", "--timeout", "nan"],
     ],
