@@ -790,6 +790,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bea: error: {err}", file=sys.stderr)
         return 2
     except _TimedOut:
+        _stop_timer()  # before anything else: the alarm is re-armed until it is caught
         print(
             f"bea: error: stopped after {timeout:g} s (--timeout {timeout:g}); ask for a lower "
             "order or a smaller loss, or raise --timeout (0: no limit)",
@@ -837,6 +838,9 @@ def _start_timer(seconds) -> None:
         raise BeaError(f"--timeout must be a positive number of seconds or 0, got {seconds:g}")
 
     def handler(signum, frame):
+        # re-armed: an exception raised where Python ignores it (a gc callback, a __del__) must
+        # not end the timeout; the next alarm, 50 ms later, raises again
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
         raise _TimedOut
 
     try:
