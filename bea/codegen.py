@@ -190,7 +190,7 @@ def function_source(
         return parts
 
     lines = [f"    theta = {xp}.asarray(theta)"]
-    if vector and len(kept) > 1:
+    if vector and kept != [0]:  # h multiplies a vector: one axis for its components
         lines.append(f"    h = {xp}.expand_dims({xp}.asarray(h), -1)")
     lines += [f"    {local} = theta[..., {i}]" for i, local in enumerate(locals_)]
     lines += [f"    {t} = {printer.doprint(e)}" for t, e in temps]

@@ -128,6 +128,12 @@ def test_jax_export_is_jit_and_grad_compatible():
         assert jax.jit(L)(pts, h).dtype == jnp.float64
 
 
+def test_a_field_without_an_h0_term_takes_an_array_of_step_sizes():
+    F = compile_sources([function_source("f", [[0, 0], [a * b, -a]], [a, b], H)])["f"]
+    got = F(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([0.1, 0.2]))
+    np.testing.assert_allclose(got, [[0.2, -0.1], [2.4, -0.6]])
+
+
 def test_erf_and_pi_in_both_backends():
     loss = sp.erf(a) * b**2 + sp.pi * a**2
     flow = bea.modified_flow(loss, [a, b], order=1)
