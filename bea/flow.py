@@ -311,18 +311,25 @@ class ModifiedFlow:
         [0, 0]])
         """
         j = self._index(j)
+        n = len(self.state)
+        out = sp.zeros(n, n)
+        for r, c, a in self._antisymmetric_entries(j):
+            out[r, c] = _tidy(self._ring_view[0].to_sympy(a))
+            out[c, r] = -out[r, c]
+        return out
+
+    def _antisymmetric_entries(self, j: int):
+        """(r, c, ((J − Jᵀ)/2)[r, c]) for the entries above the diagonal that are not zero, as
+        ring elements, lazily (the gradient test stops at the first)."""
         ring, rterms = self._ring_view
         J = ring.jacobian(rterms[j])
         n = len(self.state)
         half = QQ(1, 2)
-        out = sp.zeros(n, n)
         for r in range(n):
             for c in range(r + 1, n):
                 a = (J[r][c] - J[c][r]) * half
                 if not self._is_zero(a):
-                    out[r, c] = _tidy(ring.to_sympy(a))
-                    out[c, r] = -out[r, c]
-        return out
+                    yield r, c, a
 
     def is_gradient(self, j: int) -> bool:
         """Whether f_j is a gradient field (f_j = −∇V for some scalar V) on the state space.
@@ -354,10 +361,7 @@ class ModifiedFlow:
 
     def _is_gradient_term(self, j: int) -> bool:
         """The zero test of (J − Jᵀ)/2 in the ring, without building the display form."""
-        ring, rterms = self._ring_view
-        J = ring.jacobian(rterms[j])
-        n = len(self.state)
-        return all(self._is_zero(J[r][c] - J[c][r]) for r in range(n) for c in range(r + 1, n))
+        return next(self._antisymmetric_entries(j), None) is None
 
     def first_non_gradient(self) -> int | None:
         """The smallest j whose term f_j is not a gradient field, or None if all are.
@@ -462,12 +466,16 @@ class ModifiedFlow:
         h*t**6/4 + t**4/4
         """
         order = self._index(order if order is not None else self.order)
+        return self._v0(order) + sum(self.h**j * self.potential(j) for j in range(1, order + 1))
+
+    def _v0(self, order: int) -> sp.Expr:
+        """V₀ after checking that f_0 … f_order are gradient fields (else NotAGradientError)."""
         for j in range(order + 1):
             if not self._gradient_flags[j]:
                 raise NotAGradientError(j, self.antisymmetric_jacobian(j))
-        v0 = self.loss if self._loss_is_potential() else self.potential(0)
-        return v0 + sum(self.h**j * self.potential(j) for j in range(1, order + 1))
+        return self.loss if self._loss_is_potential else self.potential(0)
 
+    @cached_property
     def _loss_is_potential(self) -> bool:
         """Whether f₀ = −∇E for the recorded loss E (then V₀ = E, kept in the user's form)."""
         if self.loss is None:
@@ -483,6 +491,12 @@ class ModifiedFlow:
     # ------------------------------------------------------------------ export
     _EXPORTS = ("field", "loss", "regularizer")
 
+    def _about(self) -> str:
+        """``"gd on the loss E = …"``: what an export says it came from."""
+        if self.loss is None:
+            return self.method
+        return f"{self.method} on the loss E = {expression_text(self.loss)}"
+
     def _export(self, what: str, order, backend: str, values) -> codegen.Source:
         """One exported function (see :meth:`to_source`)."""
         if what not in self._EXPORTS:
@@ -491,9 +505,7 @@ class ModifiedFlow:
         given = numeric_values(values, [*self.state, self.h])
         by_name = {k.name: v for k, v in given.items()}
         params = ", ".join(map(str, self.state))
-        about = f"{self.method}" + (
-            f" on the loss E = {expression_text(self.loss)}" if self.loss is not None else ""
-        )
+        about = self._about()
         if what == "field":
             terms = [list(self.terms[j]) for j in range(order + 1)]
             series = ["f_0", "f_0 + h f_1", "f_0 + h f_1 + h^2 f_2"]
@@ -501,8 +513,7 @@ class ModifiedFlow:
             title = f"The modified vector field of {about}: {sum_text}."
             returns = f"array of shape (..., {len(self.state)})"
         else:
-            self.modified_loss(order)  # raises NotAGradientError naming the first j
-            v0 = self.loss if self._loss_is_potential() else self.potential(0)
+            v0 = self._v0(order)  # raises NotAGradientError naming the first j
             terms = [[v0]] + [[self.potential(j)] for j in range(1, order + 1)]
             if what == "regularizer":
                 if self.loss is None:
@@ -629,9 +640,7 @@ class ModifiedFlow:
         title = " and ".join(kinds[w] for w, _ in jobs[:1]) + "".join(
             f", {kinds[w].lower()}" for w, _ in jobs[1:]
         )
-        about = f"{self.method}" + (
-            f" on the loss E = {expression_text(self.loss)}" if self.loss is not None else ""
-        )
+        about = self._about()
         header = codegen.header_text(
             f"{title} of {about}, exported from its exact modified flow.",
             {"parameters (theta[..., i])": ", ".join(map(str, self.state)), "backend": backend},

@@ -172,8 +172,7 @@ def verify(
         hs = horizon / counts  # descending
         hs = hs[::-1].copy()  # ascending, as bea.verify
         counts = counts[::-1].copy()
-        flow = NumericModifiedFlow(p64, rule, orders[-1], route)
-        flow._check_route(flow.route)
+        flow = NumericModifiedFlow(p64, rule, orders[-1], route)  # route checked by _rate
         field = _batched_field(flow, orders)
         runs_one, runs_many, starts_err = _run_method(
             problem, rule, relation, field, theta0, hs, counts, orders
