@@ -9,9 +9,85 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from dataclasses import dataclass, field
 
-__all__ = ["Claim", "Section", "claims_text", "render_html", "render_markdown"]
+__all__ = ["Claim", "Formula", "Section", "claims_text", "plain", "render_html", "render_markdown"]
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def plain(expr) -> str:
+    """A sympy expression as one line of readable text: powers as superscripts, · for products,
+    − for minus (no Python syntax).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> a, b, h = sp.symbols("a b h")
+    >>> plain((a*b - 1)**2 * (a**2*h + b**(-2)) / 4)
+    '(a·b − 1)²·(a²·h + b⁻²)/4'
+    >>> plain(a**sp.Rational(3, 2) * (a**2 + b**2))
+    'a^(3/2)·(a² + b²)'
+    """
+    import sympy as sp
+
+    text = sp.sstr(expr)
+    text = re.sub(
+        r"\*\*(?:\((-\d+)\)|(\d+))", lambda m: (m[1] or m[2]).translate(_SUPERSCRIPT), text
+    )
+    return text.replace("**", "^").replace("*", "·").replace("-", "−")
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula in a report, in three forms: plain text (terminal and the ``measured`` strings of
+    ``report.json``), LaTeX (``report.md``, typeset by GitHub and most Markdown viewers; stored in
+    ``report.json``) and presentation MathML (``report.html``: typeset by the browser itself, with
+    nothing loaded from the network).
+
+    Attributes
+    ----------
+    text, latex, mathml : str
+        The formula (MathML without the enclosing ``<math>`` element).
+    after : str
+        Plain text that follows the formula (already part of ``text``).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> a, h = sp.symbols("a h")
+    >>> f = Formula.of(a**2 * (1 + h / 2), lhs=sp.Symbol("Ẽ"), after="; exact")
+    >>> str(f)
+    'Ẽ = a²·(h/2 + 1); exact'
+    >>> print(f.latex)
+    Ẽ = a^{2} \\left(\\frac{h}{2} + 1\\right)
+    """
+
+    text: str
+    latex: str
+    mathml: str
+    after: str = ""
+
+    @classmethod
+    def of(
+        cls, expr, lhs=None, *, text: str | None = None, after: str = "", order: str | None = None
+    ) -> Formula:
+        """The formula ``lhs = expr`` (or ``expr``) of sympy expressions; ``text`` replaces the
+        automatic plain form; ``order="none"`` keeps the terms of an expression built unevaluated
+        in the order given (otherwise sympy's printing order)."""
+        import sympy as sp
+
+        parts = [expr] if lhs is None else [lhs, expr]
+        latex = " = ".join(sp.latex(e, order=order) for e in parts)
+        mathml = "<mo>=</mo>".join(sp.mathml(e, printer="presentation", order=order) for e in parts)
+        # named entities (&InvisibleTimes;) as numeric ones: the MathML is also well-formed XML
+        mathml = re.sub(r"&[A-Za-z]+;", lambda m: f"&#x{ord(html.unescape(m[0])):x};", mathml)
+        text = " = ".join(plain(e) for e in parts) if text is None else text
+        return cls(text + after, latex, mathml, after)
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @dataclass(frozen=True)
@@ -26,9 +102,9 @@ class Claim:
         The claim, in words.
     source : str
         Where it comes from (paper section, or "bea" for results beyond the paper).
-    measured : str
+    measured : str or Formula
         What bea measured or derived.
-    expected : str
+    expected : str or Formula
         What the claim predicts.
     passed : bool
 
@@ -41,9 +117,34 @@ class Claim:
     key: str
     statement: str
     source: str
-    measured: str
-    expected: str
+    measured: str | Formula
+    expected: str | Formula
     passed: bool
+
+    def to_dict(self) -> dict:
+        """Plain data for ``report.json``: ``measured`` and ``expected`` as text, and as LaTeX
+        (``measured_latex``, ``expected_latex``) where they are formulas.
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> c = Claim("k", "a claim", "bea", Formula.of(sp.Symbol("h") ** 2), "h²", True)
+        >>> c.to_dict()["measured"], c.to_dict()["measured_latex"]
+        ('h²', 'h^{2}')
+        """
+        out = {
+            "key": self.key,
+            "statement": self.statement,
+            "source": self.source,
+            "measured": str(self.measured),
+            "expected": str(self.expected),
+            "passed": self.passed,
+        }
+        for name in ("measured", "expected"):
+            value = getattr(self, name)
+            if isinstance(value, Formula):
+                out[f"{name}_latex"] = value.latex + value.after
+        return out
 
 
 @dataclass(frozen=True)
@@ -96,7 +197,7 @@ def render_markdown(title: str, header: str, sections) -> str:
     ]
     for sec, c in claims:
         cells = ["PASS" if c.passed else "**FAIL**", *([sec.key] if many else [])]
-        cells += [c.statement, c.source, c.measured, c.expected]
+        cells += [c.statement, c.source, _md(c.measured), _md(c.expected)]
         lines.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
     for sec in sections:
         lines += ["", f"## {sec.title}", "", sec.intro]
@@ -126,15 +227,15 @@ def render_html(title: str, header: str, sections) -> str:
     rows = "\n".join(
         f"<tr class='{'pass' if c.passed else 'fail'}'><td>{'PASS' if c.passed else 'FAIL'}</td>"
         + (f"<td>{esc(sec.key)}</td>" if many else "")
-        + f"<td>{esc(c.statement)}</td><td>{esc(c.source)}</td><td>{esc(c.measured)}</td>"
-        f"<td>{esc(c.expected)}</td></tr>"
+        + f"<td>{esc(c.statement)}</td><td>{esc(c.source)}</td><td>{_html(c.measured)}</td>"
+        f"<td>{_html(c.expected)}</td></tr>"
         for sec, c in claims
     )
     body = []
     for sec in sections:
-        body.append(f"<h2>{esc(sec.title)}</h2><p>{esc(sec.intro)}</p>")
+        body.append(f"<h2>{esc(sec.title)}</h2><p>{_text(sec.intro)}</p>")
         if sec.notes:
-            body.append("<h3>Notes</h3><ul>" + "".join(f"<li>{esc(n)}</li>" for n in sec.notes))
+            body.append("<h3>Notes</h3><ul>" + "".join(f"<li>{_text(n)}</li>" for n in sec.notes))
             body.append("</ul>")
         for name, caption, png in sec.figures:
             data = base64.b64encode(png).decode("ascii")
@@ -157,9 +258,10 @@ tr.fail td:first-child {{ background: #f5ddc6; font-weight: bold; }}
 figure {{ margin: 2em 0; }} img {{ max-width: 100%; }}
 figcaption {{ font-size: 0.9em; color: #444; }}
 code {{ background: #f3f3f3; padding: 0 0.2em; }}
+math {{ font-size: 1.15em; }}
 </style></head><body>
 <h1>{esc(title)}</h1>
-<p>{esc(header)}</p>
+<p>{_text(header)}</p>
 <p><b>{ok} of {len(claims)} claims pass.</b></p>
 <table><tr>{head}<th>claim</th><th>source</th><th>measured</th><th>expected</th></tr>
 {rows}
@@ -167,6 +269,23 @@ code {{ background: #f3f3f3; padding: 0 0.2em; }}
 {"".join(body)}
 </body></html>
 """
+
+
+def _md(value) -> str:
+    if isinstance(value, Formula):
+        return f"${value.latex}${value.after}"
+    return value
+
+
+def _text(value: str) -> str:
+    """Escaped text with Markdown code spans (`...`) as <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(value))
+
+
+def _html(value) -> str:
+    if isinstance(value, Formula):
+        return f"<math>{value.mathml}</math>{html.escape(value.after)}"
+    return html.escape(value)
 
 
 def claims_text(claims, report) -> str:

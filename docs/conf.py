@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-sys.path.insert(0, os.path.abspath("_ext"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "_ext"))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import bea  # noqa: E402
@@ -19,6 +19,8 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
+    # MathJax shipped with the site (copied into _static/mathjax): pages typeset offline, no CDN
+    "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
     "run_examples",
     "cli_help",

@@ -2,8 +2,9 @@
 
 Run:  python docs/make_figures.py
 
-The figures of the two-parameter tutorial come from ``bea figures`` instead. Each figure here is
-``bea.verify``/``bea.verify_flow`` of one optimizer family, drawn by ``Verification.plot``; with
+The six figures of the two-parameter tutorial (and the index page) are those of ``bea figures``,
+copied byte for byte. Each other figure is ``bea.verify``/``bea.verify_flow`` of one optimizer
+family, drawn by ``Verification.plot``; with
 the ``deep`` and ``dask`` extras, the Section-5 page's figures and claims table come from the full
 ``bea deep study`` (about 3 minutes on 2 cores).
 """
@@ -18,6 +19,7 @@ import sympy as sp
 
 import bea
 from bea.bseries.rk import EXPLICIT_EULER
+from bea.models import TwoParameter
 from bea.optim import SGD, Adam, Game, HeavyBall, ProximalPoint
 from bea.plots.output import save_figure
 
@@ -28,8 +30,21 @@ LOSS = (a * b - sp.Rational(3, 5)) ** 2 / 2
 POINTS = [[1.5, 0.8], [0.5, 2.0]]
 
 
+TWO_PARAMETER = (
+    "trajectories",
+    "error_vs_h",
+    "flatness_vs_h",
+    "rig_along_path",
+    "explicit_regularization",
+    "curl_order2",
+)
+
+
 def main() -> None:
+    _two_parameter()
     figs = {}
+    m = TwoParameter()  # getting-started's first figure: bea verify --model two-parameter
+    figs["first_figure"] = bea.verify(m.loss, m.params, m.start, orders=(0, 1, 2, 3)).plot()
     figs["verify_heavy_ball"] = bea.verify(
         LOSS, [a, b], POINTS, orders=(0, 1, 2, 3), method=HeavyBall(sp.Rational(1, 2))
     ).plot()
@@ -79,6 +94,18 @@ def main() -> None:
         _section5()
     for name, fig in figs.items():
         print("wrote", save_figure(fig, STATIC / f"{name}.png"))
+
+
+def _two_parameter() -> None:
+    """The figures of ``bea figures`` (about a minute on 2 cores)."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as out:
+        bea.figures(out)
+        for name in TWO_PARAMETER:
+            shutil.copyfile(Path(out) / f"{name}.png", STATIC / f"{name}.png")
+            print("wrote", STATIC / f"{name}.png")
 
 
 def _section5() -> None:

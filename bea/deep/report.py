@@ -162,7 +162,7 @@ def section5(
         "settings": settings.to_dict(),
         "data": name,
         "edges": {str(w): e for w, e in runs.edges.items()},
-        "claims": [c.__dict__ for c in found],
+        "claims": [c.to_dict() for c in found],
         "notes": notes,
         "executor": runs.executor,
         "runs": len(runs.runs),
@@ -251,7 +251,7 @@ def study(
             "versions": v,
             "options": {"quick": quick, "executor": str(executor), "out": str(folder.path)},
             "passed": all(c.passed for c in sec.claims),
-            "claims": [{**c.__dict__, "section": sec.key} for c in sec.claims],
+            "claims": [{**c.to_dict(), "section": sec.key} for c in sec.claims],
             "notes": list(sec.notes),
         }
         folder.write("report.json", dumps(payload))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.ticker import NullFormatter
+from matplotlib.ticker import FuncFormatter
 
 from .style import order_color, style
 
@@ -68,7 +68,7 @@ def plot_verification(result, ax=None):
             axis.set_ylabel(f"{kind} error ({what})")
             axis.set_title(f"{kind.capitalize()} error vs. modified flow of order $p$")
             axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
-            axis.xaxis.set_minor_formatter(NullFormatter())
+            axis.xaxis.set_minor_formatter(FuncFormatter(_minor_label(result.steps)))
         fig.text(
             0.5,
             0.005,
@@ -79,3 +79,20 @@ def plot_verification(result, ax=None):
         )
         fig.tight_layout(rect=(0, 0.03, 1, 1))
     return fig
+
+
+def _minor_label(steps):
+    """Tick labels at 2·10ᵏ and 5·10ᵏ as well when the step sizes span less than two decades
+    (otherwise an axis can show a single labelled tick)."""
+    steps = np.asarray(steps, dtype=float)
+    steps = steps[np.isfinite(steps) & (steps > 0)]
+    narrow = steps.size > 1 and np.log10(steps.max() / steps.min()) < 2
+
+    def label(x, _pos=None):
+        if not narrow or x <= 0:
+            return ""
+        k = int(np.floor(np.log10(x) + 1e-9))
+        mantissa = round(x / 10.0**k, 6)
+        return f"${mantissa:g}\\cdot10^{{{k}}}$" if mantissa in (2, 5) else ""
+
+    return label

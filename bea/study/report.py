@@ -9,7 +9,7 @@ runs; nothing is typed in.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,15 @@ from ..models import TwoParameter
 from ..numeric import compile_expressions, iterate
 from ..optim import GD
 from ..regularization import igr
-from ..reporting import Claim, Section, claims_text, render_html, render_markdown
+from ..reporting import (
+    Claim,
+    Formula,
+    Section,
+    claims_text,
+    plain,
+    render_html,
+    render_markdown,
+)
 from .experiments import STAGES, Settings, StudyResults, check_size, run
 from .figures import FIGURES, STALE, FigureSet, Progress, draw
 
@@ -82,7 +90,7 @@ class Report:
                 "versions": versions(),
                 "options": self.options or {},
                 "passed": self.passed,
-                "claims": [asdict(c) for c in self.claims],
+                "claims": [c.to_dict() for c in self.claims],
                 "notes": list(self.notes),
             }
         stamped = versions()
@@ -92,7 +100,7 @@ class Report:
             "versions": stamped,
             "options": self.options or {},
             "passed": self.passed,
-            "claims": [{**asdict(c), "section": s.key} for s in self.sections for c in s.claims],
+            "claims": [{**c.to_dict(), "section": s.key} for s in self.sections for c in s.claims],
             "notes": list(self.notes),
         }
 
@@ -122,22 +130,29 @@ def _symbolic_claims(model: TwoParameter) -> list[Claim]:
     ratio = sp.factor(sp.cancel((step[0] ** 2 - step[1] ** 2) / (a**2 - b**2)))
     flow = modified_flow(model.loss, model.params, order=2)
     first = flow.first_non_gradient()
+    x, E = sp.Symbol("x"), sp.Symbol("E")
+    half_h = sp.Mul(sp.Rational(1, 2), h, evaluate=False)
+    expected_loss = sp.Add(E, sp.Mul(half_h, x**2, a**2 + b**2, E, evaluate=False), evaluate=False)
+    a1, b1 = sp.Symbol("a′"), sp.Symbol("b′")  # a, b after one step
+    factor = model.symbolic_imbalance_factor(h)
     return [
         Claim(
             "modified-loss",
             "To first order GD follows the gradient flow of E + λ R_IG with λ = hm/4",
             "Barrett & Dherin, eqs. (2)-(3), Theorem 3.1",
-            f"derived Ẽ = {sp.factor(derived)}",
-            "E + (h/2)·x²(a²+b²)E (m = 2)",
+            Formula.of(sp.factor(derived), sp.Symbol("Ẽ"), after=" (derived)"),
+            Formula.of(
+                expected_loss, text="E + (h/2)·x²(a² + b²)·E", after=" (m = 2)", order="none"
+            ),
             bool(ok_loss and ok_closed),
         ),
         Claim(
             "imbalance-factor",
             "One GD step multiplies a² − b² by 1 − h²x²r², r = y − abx (GD drains the imbalance)",
             "bea (two-parameter model, Section 4)",
-            f"derived ratio = {ratio}",
-            str(model.symbolic_imbalance_factor(h)),
-            bool(sp.simplify(ratio - model.symbolic_imbalance_factor(h)) == 0),
+            Formula.of(ratio, (a1**2 - b1**2) / (a**2 - b**2), after=" (derived)"),
+            Formula.of(factor),
+            bool(sp.simplify(ratio - factor) == 0),
         ),
         Claim(
             "no-loss-at-order-2",
@@ -217,11 +232,14 @@ def _numeric_claims(results: StudyResults) -> tuple[list[Claim], list[str]]:
         lost = sw.status != "converged"
         if lost.any():
             kinds, counts = np.unique(sw.status[lost], return_counts=True)
-            what = ", ".join(f"{n} {k}" for k, n in zip(kinds, counts, strict=True))
+            what = ", ".join(
+                f"{n} {'still moving at the end' if k == 'not converged' else k}"
+                for k, n in zip(kinds, counts, strict=True)
+            )
             lo, hi_ = float(sw.steps[lost].min()), float(sw.steps[lost].max())
             notes.append(
-                f"From {start}, GD did not converge for {what} of the {sw.steps.size} learning "
-                f"rates, all in [{lo:.3g}, {hi_:.3g}]"
+                f"From {start}, GD did not converge for {int(lost.sum())} of the "
+                f"{sw.steps.size} learning rates ({what}), all in [{lo:.3g}, {hi_:.3g}]"
                 + (
                     ", above the stability limit at the start."
                     if lo > sw.stability_limit
@@ -306,8 +324,12 @@ def _curl_claim(results: StudyResults) -> Claim:
         "curl-zero-set",
         "The order-2 obstruction vanishes exactly on a = ±b and on the valley of minima",
         "bea (beyond the paper)",
-        f"curl f₂ = {c.expression}; max |curl| on those curves {zero:.1e}, min off them "
-        f"{nonzero:.1e}",
+        Formula.of(
+            c.expr,
+            sp.Function("curl")(sp.Symbol("f_2")),
+            text=f"curl f₂ = {plain(c.expr)}",
+            after=f"; max |curl| on those curves {zero:.1e}, min off them {nonzero:.1e}",
+        ),
         "0 on the curves, non-zero elsewhere",
         zero < 1e-9 and nonzero > 0,
     )
@@ -421,8 +443,14 @@ def reproduce(
         for part in more:
             sections.append(part.run(folder, quick=quick, progress=progress))
         title = "bea reproduce: implicit gradient regularization on the two-parameter model"
-        header = _header(quick)
+        header = _header(quick) + (
+            " Scope: Section 4 of Barrett & Dherin (ICLR 2021), the paper's two-parameter model."
+            " The paper's Section 5 (deep networks: R_IG, test accuracy, robustness, explicit"
+            " regularization) is not in this report; `bea reproduce` adds it when bea[deep] is"
+            " installed (pip install 'bea[deep]'), and `bea deep study` runs it alone."
+        )
         if more:
+            header = _header(quick)
             title = "bea reproduce: implicit gradient regularization, " + ", ".join(
                 s.title.split(":")[0] for s in sections
             )

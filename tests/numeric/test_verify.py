@@ -180,3 +180,20 @@ def test_a_map_that_is_not_gradient_descent_can_be_verified_with_verify_flow():
     assert abs(res.local_slopes[0] - 3) < 0.1  # second-order method: f_1 = 0
     assert abs(res.local_slopes[1] - 3) < 0.1
     assert abs(res.local_slopes[2] - 4) < 0.1
+
+
+def test_the_error_plot_labels_2_and_5_times_a_power_of_ten_on_a_narrow_step_range():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    t = sp.Symbol("t")
+    narrow = bea.verify(sp.cos(t), [t], [1.0], orders=(0,), steps=np.geomspace(2e-4, 3e-3, 6))
+    fig = narrow.plot()
+    fig.canvas.draw()
+    labels = [x.get_text() for x in fig.axes[0].xaxis.get_ticklabels(minor=True)]
+    assert "$2\\cdot10^{-4}$" in labels and "$5\\cdot10^{-4}$" in labels
+    assert not any("3\\cdot" in x for x in labels)
+    wide = bea.verify(sp.cos(t), [t], [1.0], orders=(0,), steps=np.geomspace(1e-5, 1e-2, 6))
+    fig = wide.plot()
+    fig.canvas.draw()
+    assert not any(x.get_text() for x in fig.axes[0].xaxis.get_ticklabels(minor=True))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -68,6 +69,30 @@ def test_report_states_each_claim_with_its_number_and_pass(reproduced):
     assert md.count("| PASS |") == len(keys) and "![trajectories](trajectories.png)" in md
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") == len(FIGURES)
+
+
+def test_the_report_typesets_its_formulas_and_states_its_data_and_scope(reproduced):
+    import xml.etree.ElementTree as ET
+
+    out, _ = reproduced
+    html = (out / "report.html").read_text()
+    formulas = [ET.fromstring(m) for m in re.findall(r"<math>.*?</math>", html)]
+    assert len(formulas) >= 5  # modified loss (derived, expected), ratio (two), curl
+    tags = {e.tag for f in formulas for e in f.iter()}
+    assert {"mfrac", "msup", "mi", "mo", "mn"} <= tags
+    table = html.split("<table>")[1].split("</table>")[0]
+    assert "**" not in table and "<math>" in table  # no Python syntax in the claims table
+    assert "x = 1.0, y = 0.6" in html
+    assert "Scope: Section 4" in html and "Section 5" in html
+    md = (out / "report.md").read_text()
+    rows = [line for line in md.splitlines() if line.startswith("| PASS |")]
+    assert "$Ẽ = \\frac{" in md and rows and not any("**" in r for r in rows)
+    report = json.loads((out / "report.json").read_text())
+    loss = next(c for c in report["claims"] if c["key"] == "modified-loss")
+    assert loss["measured"].startswith("Ẽ = ") and "**" not in loss["measured"]
+    assert loss["measured_latex"].startswith("Ẽ = \\frac{")
+    assert {"bea", "sympy", "numpy"} <= set(report["versions"])
+    assert report["options"]["x"] == 1.0 and report["options"]["y"] == 0.6
 
 
 def test_summary_has_the_headline_numbers(reproduced):
