@@ -321,13 +321,12 @@ class ModifiedFlow:
     def _antisymmetric_entries(self, j: int):
         """(r, c, ((J − Jᵀ)/2)[r, c]) for the entries above the diagonal that are not zero, as
         ring elements, lazily (the gradient test stops at the first)."""
-        ring, rterms = self._ring_view
-        J = ring.jacobian(rterms[j])
+        ring, f = self._ring_view[0], self._ring_view[1][j]
         n = len(self.state)
         half = QQ(1, 2)
         for r in range(n):
-            for c in range(r + 1, n):
-                a = (J[r][c] - J[c][r]) * half
+            for c in range(r + 1, n):  # two derivatives per entry, taken only when reached
+                a = (ring.diff(f[r], c) - ring.diff(f[c], r)) * half
                 if not self._is_zero(a):
                     yield r, c, a
 
