@@ -26,7 +26,14 @@ from sympy.polys.rings import PolyElement, PolyRing
 from .errors import InputError
 from .functions import NON_SMOOTH, SELF, SMOOTH_FUNCTIONS
 
-__all__ = ["DiffRing"]
+__all__ = ["MAX_TERMS", "DiffRing"]
+
+#: Largest number of terms an intermediate expression of a derivation may reach before bea stops
+#: with an error instead of exhausting memory (about 200 MB per expression with 30 generators).
+#: Ordinary jobs stay far below it (the 3-parameter logistic-and-sine loss at order 7 peaks at
+#: about 1,300 terms). Checked at every derivative; raise it by assigning
+#: ``bea.diffring.MAX_TERMS``.
+MAX_TERMS = 500_000
 
 # For an atom A = F(u): dA/du written with sympy expressions. ``_SELF`` stands for A itself so that
 # the rule never asks for a new atom when A's own value will do (exp, tan, tanh, powers).
@@ -56,6 +63,16 @@ def _exact(number: sp.Expr) -> sp.Rational:
     if number.is_Rational:
         return sp.Rational(number)
     return sp.Rational(str(number))
+
+
+def _check_size(p: PolyElement) -> PolyElement:
+    if len(p) > MAX_TERMS:
+        raise InputError(
+            f"an intermediate expression of the derivation reached {len(p):,} terms, above the "
+            f"limit of {MAX_TERMS:,} (lower the order or the number of parameters, or raise "
+            "bea.diffring.MAX_TERMS)"
+        )
+    return p
 
 
 class DiffRing:
@@ -381,14 +398,65 @@ class DiffRing:
                 out.append((i, (coeff, parts)))
         return out
 
+    @property
+    def generators(self) -> tuple[sp.Expr, ...]:
+        """The sympy expression that each generator of the ring stands for, in the ring's order:
+        the state, the constants, then the atoms.
+
+        Examples
+        --------
+        >>> a, c = sp.symbols("a c")
+        >>> DiffRing([c * sp.exp(a)], [a]).generators
+        (a, c, exp(a))
+        """
+        return tuple(self._sympy_of)
+
+    @staticmethod
+    def substitute(p: PolyElement, images: Sequence[PolyElement], zero: PolyElement) -> PolyElement:
+        """``p`` with its generators replaced by ``images`` (elements of one ring whose zero is
+        ``zero``; one image per generator, in the order of :attr:`generators`): the ring
+        homomorphism that, say, carries derivatives taken in one ring to a point of another.
+
+        Examples
+        --------
+        >>> a, b = sp.symbols("a b")
+        >>> R, S = DiffRing([a * b], [a, b]), DiffRing([b], [b])
+        >>> q = R.substitute(R.to_ring(a * b + a), [S.to_ring(b**2), S.to_ring(b)], S.ring.zero)
+        >>> S.to_sympy(q)
+        b**3 + b**2
+        """
+        out = zero
+        powers: dict[tuple[int, int], PolyElement] = {}
+        for monom, coeff in p.terms():
+            term = zero + coeff
+            for i, k in enumerate(monom):
+                if not k:
+                    continue
+                img = images[i]
+                if not img:
+                    term = zero
+                    break
+                key = (i, k)
+                if key not in powers:
+                    powers[key] = img**k
+                term *= powers[key]
+            if term:
+                out += term
+        return out
+
     # ------------------------------------------------------------------------- derivations
     def diff(self, p: PolyElement, i: int) -> PolyElement:
-        """Exact derivative of ``p`` along the ``i``-th state variable (chain rule over atoms)."""
+        """Exact derivative of ``p`` along the ``i``-th state variable (chain rule over atoms).
+
+        Raises :class:`~bea.errors.InputError` when ``p`` or its derivative has more than
+        :data:`MAX_TERMS` terms.
+        """
+        _check_size(p)
         out = p.diff(self._state_gens[i])
         for gen, derivs in self._atom_derivs:
             if derivs[i] and p.degree(gen) > 0:
                 out += p.diff(gen) * derivs[i]
-        return out
+        return _check_size(out)
 
     def jacobian(self, vec: Sequence[PolyElement]) -> list[list[PolyElement]]:
         """Jacobian matrix ``J[r][c] = d vec[r] / d state[c]``."""

@@ -25,8 +25,10 @@ import math
 from collections.abc import Mapping, Sequence
 
 import sympy as sp
+from sympy.polys.domains import QQ
 
 from ._checks import check_order, check_step_symbol, check_symbols
+from .diffring import DiffRing
 from .errors import InputError
 from .flow import ModifiedFlow
 from .parsing import as_expression
@@ -160,47 +162,64 @@ def relation_modified_equation(
             raise InputError("the fast relations do not determine the fast variables")
         Ninv = N.inv()
 
-    derivs: dict[tuple, sp.Expr] = {}
+    # From here on every quantity is a function of θ_n alone, computed exactly in a DiffRing:
+    # Z differentiates the relation along the iterates and h; Θ holds the functions of θ_n, and
+    # the base point (every iterate θ_n, w = W₀(θ_n), h = 0) maps Z into Θ.
+    Z = DiffRing(R, variables)
+    images_of = [sp.expand(g.xreplace(base)) for g in Z.generators]
+    extra = [*Minv, *(Ninv if e else []), *W[0]] if e else [*Minv]
+    ring = DiffRing([*images_of, *extra, *state], state)
+    zero = ring.ring.zero
+    images = [ring.to_ring(x) for x in images_of]
+    Rz = [Z.to_ring(r) for r in R]
+    nv = len(variables)
+    derivs: dict[tuple, object] = {}
+    at_base: dict[tuple, object] = {}
 
-    def D(r: int, idx: tuple) -> sp.Expr:  # ∂R_r/∂z_idx at the base point (Schwarz: sorted idx)
+    def Dz(r: int, idx: tuple):  # ∂R_r/∂z_idx in Z (Schwarz: sorted idx, prefixes reused)
         key = (r, idx)
         if key not in derivs:
-            ex = R[r]
-            for i in idx:
-                ex = sp.diff(ex, variables[i])
-            derivs[key] = sp.expand(ex.xreplace(base))
+            derivs[key] = Rz[r] if not idx else Z.diff(Dz(r, idx[:-1]), idx[-1])
         return derivs[key]
 
-    def lie_table(u_coeffs: list[sp.Expr], Fs: list[sp.Matrix], m: int) -> dict:
+    def D(r: int, idx: tuple):  # the same at the base point, in Θ
+        key = (r, idx)
+        if key not in at_base:
+            at_base[key] = DiffRing.substitute(Dz(r, idx), images, zero)
+        return at_base[key]
+
+    def lie_table(u_coeffs: list, Fs: list, m: int) -> dict:
         """T[(j, r)] = [h^r] of L_F^j u for u = Σ_k h^k u_k, F = Σ_i h^i F_i (j + r ≤ m).
 
         Then [h^k] u(φ_{sh}(θ)) = Σ_j s^j/j! T[(j, k − j)]: one table serves every shift and
         every order k, and each gradient is taken once.
         """
-        T = {(0, r): (u_coeffs[r] if r < len(u_coeffs) else sp.Integer(0)) for r in range(m + 1)}
+        T = {(0, r): (u_coeffs[r] if r < len(u_coeffs) else zero) for r in range(m + 1)}
         for j in range(1, m + 1):
-            grads = {a: [sp.diff(T[(j - 1, a)], x) for x in state] for a in range(m - j + 1)}
+            grads = {a: [ring.diff(T[(j - 1, a)], x) for x in range(d)] for a in range(m - j + 1)}
             for r in range(m - j + 1):
-                acc = sp.Integer(0)
+                acc = zero
                 for a in range(r + 1):
                     if r - a < len(Fs):
-                        acc += sum(g * f for g, f in zip(grads[a], Fs[r - a], strict=True))
-                T[(j, r)] = sp.expand(acc)
+                        for g, f in zip(grads[a], Fs[r - a], strict=True):
+                            if g and f:
+                                acc += g * f
+                T[(j, r)] = acc
         return T
 
-    def along(T: dict, s: int, k: int) -> sp.Expr:
+    def along(T: dict, s: int, k: int):
         """[h^k] of u(φ_{sh}(θ)), k ≥ 1, from u's Lie table."""
-        total = sum(
-            (sp.Rational(s) ** j / math.factorial(j) * T[(j, k - j)] for j in range(k + 1)),
-            sp.Integer(0),
-        )
-        return sp.expand(total)
+        total = zero
+        for j in range(k + 1):
+            if T[(j, k - j)]:
+                total += T[(j, k - j)] * QQ(s**j, math.factorial(j))
+        return total
 
-    def coefficient(rows: range, m: int, Fs, Ws) -> list[sp.Expr]:
+    def coefficient(rows: range, m: int, Fs, Ws) -> list:
         """[h^m] of the relation rows, with the current F and W (missing ones count as 0)."""
-        delta: dict[int, dict[int, sp.Expr]] = {}
+        delta: dict[int, dict[int, object]] = {}
         col = 0
-        slow = [lie_table([state[i]], Fs, m) for i in range(d)]
+        slow = [lie_table([ring.ring.gens[i]], Fs, m) for i in range(d)]
         quick = [lie_table([w[i] for w in Ws], Fs, m) for i in range(e)]
         for s in sorted(shifts):
             for i in range(d):
@@ -210,35 +229,49 @@ def relation_modified_equation(
             for i in range(e):
                 delta[col] = {k: along(quick[i], s, k) for k in range(1, m + 1)}
                 col += 1
-        delta[col] = {1: sp.Integer(1)}  # h itself
+        delta[col] = {1: ring.ring.one}  # h itself
         out = []
         for r in rows:
-            total = sp.Integer(0)
+            total = zero
             for n in range(1, m + 1):
                 for ks in _compositions(m, n):
-                    for vs in itertools.product(range(len(variables)), repeat=n):
-                        term = sp.Integer(1)
+                    for vs in itertools.product(range(nv), repeat=n):
+                        term = ring.ring.one
                         for v, k in zip(vs, ks, strict=True):
-                            x = delta[v].get(k, 0)
-                            if x == 0:
-                                term = 0
+                            x = delta[v].get(k)
+                            if not x:
+                                term = None
                                 break
                             term *= x
-                        if term == 0:
+                        if term is None:
                             continue
                         dv = D(r, tuple(sorted(vs)))
-                        if dv != 0:
-                            total += dv * term / math.factorial(n)
-            out.append(sp.expand(total))
+                        if dv:
+                            total += dv * term * QQ(1, math.factorial(n))
+            out.append(total)
         return out
 
-    F: list[sp.Matrix] = []
+    def solve(inverse: sp.Matrix, rhs: list) -> list:
+        """−inverse · rhs in Θ."""
+        inv = [
+            [ring.to_ring(inverse[i, j]) for j in range(inverse.cols)] for i in range(inverse.rows)
+        ]
+        return [
+            -sum((c * x for c, x in zip(row, rhs, strict=True) if c and x), zero) for row in inv
+        ]
+
+    Wr = [[ring.to_ring(x) for x in W[0]]] if e else []
+    F: list[list] = []
     for m in range(order + 1):
-        K = coefficient(range(d), m + 1, F, W)  # F_m absent: K is the rest
-        F.append((-Minv * sp.Matrix(K)).applyfunc(lambda ex: sp.factor_terms(sp.expand(ex))))
+        F.append(solve(Minv, coefficient(range(d), m + 1, F, Wr)))  # F_m absent: K is the rest
         if e and m < order:
-            Kw = coefficient(range(d, d + e), m + 1, F, W)  # W_{m+1} absent
-            W.append((-Ninv * sp.Matrix(Kw)).applyfunc(sp.expand))
-    return ModifiedFlow.from_exprs(
-        F, state, h, method=method, slow_manifold=tuple(W) if e else None
-    )
+            Wr.append(solve(Ninv, coefficient(range(d, d + e), m + 1, F, Wr)))  # W_{m+1} absent
+    manifold = tuple(sp.Matrix([ring.to_sympy(x) for x in w]) for w in Wr) if e else None
+    if ring.depends_on_atoms:  # state-dependent atoms (adaptive methods): the ring's own form
+        return ModifiedFlow.from_ring(
+            ring, F, state=state, h=h, method=method, slow_manifold=manifold
+        )
+    # polynomials in θ whose coefficients may hold 1/(1 − β), 1/(1 + β), …: over one common
+    # denominator, where (1 − β)·1/(1 − β) = 1 is applied (a ring in 1/(1 − β) does not know it)
+    terms = [[ring.to_sympy(x) for x in f] for f in F]
+    return ModifiedFlow.from_exprs(terms, state, h, method=method, slow_manifold=manifold)

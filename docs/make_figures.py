@@ -60,9 +60,9 @@ def main() -> None:
         "t**4/4 + t**2/2",
         ["t"],
         [[0.8], [-1.2]],
-        orders=(0, 1, 2),
+        orders=(0, 1, 2, 3),
         method=Adam(sp.Rational(1, 2), sp.Rational(3, 4), sp.Rational(1, 10)),
-        steps=np.geomspace(0.001, 0.016, 12),
+        steps=np.geomspace(0.002, 0.03, 10),
     ).plot()
     x, y = sp.symbols("x y")
     game = Game(x * y + x**2 / 2, -x * y + y**2 / 4, [x], [y], 2, alternating=True)

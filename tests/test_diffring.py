@@ -77,3 +77,18 @@ def test_product_and_chain_rules_on_random_polynomials_in_atoms(k):
     d = R.to_sympy(R.diff(R.to_ring(expr), 1))
     at = {a: sp.Rational(1, 5), b: sp.Rational(-1, 3)}
     assert abs(sp.N((d - sp.diff(expr, b)).xreplace(at), 40)) < 1e-30
+
+
+def test_an_intermediate_expression_above_the_term_limit_is_a_clear_error(monkeypatch, capsys):
+    import bea.diffring
+    from bea.cli import main
+
+    a, b = sp.symbols("a b")
+    loss = (1 + a + b) ** 6  # f_0 has 21 terms per component, f_1 more
+    assert bea.modified_flow(loss, [a, b], 1)  # fine under the default limit
+    monkeypatch.setattr(bea.diffring, "MAX_TERMS", 20)
+    with pytest.raises(bea.InputError, match="above the limit of 20 .*MAX_TERMS"):
+        bea.modified_flow(loss, [a, b], 1)
+    assert main(["derive", "(1 + a + b)**6", "--params", "a", "b", "--order", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("bea: error: an intermediate expression") and "\n" not in err
