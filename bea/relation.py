@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import sympy as sp
 from sympy.polys.domains import QQ
@@ -44,6 +45,103 @@ def _compositions(m: int, parts: int):
     for first in range(1, m - parts + 2):
         for rest in _compositions(m - first, parts - 1):
             yield (first, *rest)
+
+
+class Prepared(NamedTuple):
+    """A relation checked and solved at h = 0 (what both the ring recurrence and the benchmark's
+    sympy baseline start from)."""
+
+    order: int
+    state: tuple
+    h: sp.Symbol
+    shifts: dict
+    fasts: dict
+    d: int
+    e: int
+    R: list
+    variables: list
+    base: dict
+    W0: sp.Matrix | None
+    Minv: sp.Matrix
+    Ninv: sp.Matrix | None
+
+
+def prepare(relation, state, shifted, h, order, fast=None, max_order=None) -> Prepared:
+    """Check the arguments of :func:`relation_modified_equation`, find W₀ and the base point, and
+    invert M (and N for fast variables)."""
+    order = check_order(order, **({} if max_order is None else {"maximum": max_order}))
+    state = check_symbols(state, "state")
+    h = check_step_symbol(h)
+    d = len(state)
+    fast = {} if fast is None else fast
+    if isinstance(relation, str | sp.Basic):
+        raise InputError("the relation must be a sequence of expressions, one per component")
+    R = [as_expression(r, what="relation") for r in relation]
+    shifts = {}
+    for s, syms in shifted.items():
+        syms = check_symbols(syms, f"shift {s}")
+        if s == 0 or len(syms) != d:
+            raise InputError(f"shift {s} must be non-zero with {d} symbols")
+        shifts[int(s)] = syms
+    fasts = {int(s): check_symbols(syms, f"fast shift {s}") for s, syms in fast.items()}
+    e = len(next(iter(fasts.values()))) if fasts else 0
+    if any(len(v) != e for v in fasts.values()):
+        raise InputError("every fast shift needs the same number of symbols")
+    if len(R) != d + e:
+        raise InputError(f"the relation needs {d + e} components (state, then fast variables)")
+    slow_vars = [v for s in sorted(shifts) for v in shifts[s]]
+    fast_vars = [v for s in sorted(fasts) for v in fasts[s]]
+    variables = slow_vars + fast_vars + [h]
+    if len(set(variables) | set(state)) != len(variables) + d:
+        raise InputError("the shifted iterates, the state and h must be different symbols")
+    # W₀ from the fast relations at h = 0, every iterate equal to θ
+    base = {v: state[i] for s in shifts for i, v in enumerate(shifts[s])}
+    base[h] = sp.Integer(0)
+    W: list[sp.Matrix] = []
+    if e:
+        w0 = sp.symbols(f"w0_0:{e}", cls=sp.Dummy)
+        at0 = {**base, **{v: w0[i] for s in fasts for i, v in enumerate(fasts[s])}}
+        sols = sp.solve([r.xreplace(at0) for r in R[d:]], w0, dict=True)
+        if len(sols) != 1:
+            raise InputError("the fast relations must fix the fast variables at h = 0 uniquely")
+        W.append(sp.Matrix([sp.simplify(sols[0][w]) for w in w0]))
+        for s in fasts:
+            for i, v in enumerate(fasts[s]):
+                base[v] = W[0][i]
+    if any(sp.simplify(r.xreplace(base)) != 0 for r in R[:d]):
+        raise InputError("the relation must hold at h = 0 with every iterate equal to θ_n")
+    M = sp.Matrix(
+        d, d, lambda r, c: sum(s * sp.diff(R[r], shifts[s][c]) for s in shifts).xreplace(base)
+    ).applyfunc(sp.simplify)
+    if M.det() == 0:
+        raise InputError("the relation does not determine the modified field (M is singular)")
+    Minv = M.inv()
+    if e:
+        if any(
+            sp.simplify(sp.diff(R[r], v).xreplace(base)) != 0 for r in range(d) for v in fast_vars
+        ):
+            raise InputError("the state relation may use the fast variables only with a factor h")
+        N = sp.Matrix(
+            e, e, lambda r, c: sum(sp.diff(R[d + r], fasts[s][c]) for s in fasts).xreplace(base)
+        ).applyfunc(sp.simplify)
+        if N.det() == 0:
+            raise InputError("the fast relations do not determine the fast variables")
+        Ninv = N.inv()
+    return Prepared(
+        order,
+        state,
+        h,
+        shifts,
+        fasts,
+        d,
+        e,
+        R,
+        variables,
+        base,
+        W[0] if e else None,
+        Minv,
+        Ninv if e else None,
+    )
 
 
 def relation_modified_equation(
@@ -103,71 +201,15 @@ def relation_modified_equation(
     >>> flow.terms[0]
     Matrix([[-t/sqrt(epsilon + t**2)]])
     """
-    order = check_order(order, **({} if max_order is None else {"maximum": max_order}))
-    state = check_symbols(state, "state")
-    h = check_step_symbol(h)
-    d = len(state)
-    fast = {} if fast is None else fast
-    if isinstance(relation, str | sp.Basic):
-        raise InputError("the relation must be a sequence of expressions, one per component")
-    R = [as_expression(r, what="relation") for r in relation]
-    shifts = {}
-    for s, syms in shifted.items():
-        syms = check_symbols(syms, f"shift {s}")
-        if s == 0 or len(syms) != d:
-            raise InputError(f"shift {s} must be non-zero with {d} symbols")
-        shifts[int(s)] = syms
-    fasts = {int(s): check_symbols(syms, f"fast shift {s}") for s, syms in fast.items()}
-    e = len(next(iter(fasts.values()))) if fasts else 0
-    if any(len(v) != e for v in fasts.values()):
-        raise InputError("every fast shift needs the same number of symbols")
-    if len(R) != d + e:
-        raise InputError(f"the relation needs {d + e} components (state, then fast variables)")
-    slow_vars = [v for s in sorted(shifts) for v in shifts[s]]
-    fast_vars = [v for s in sorted(fasts) for v in fasts[s]]
-    variables = slow_vars + fast_vars + [h]
-    if len(set(variables) | set(state)) != len(variables) + d:
-        raise InputError("the shifted iterates, the state and h must be different symbols")
-    # W₀ from the fast relations at h = 0, every iterate equal to θ
-    base = {v: state[i] for s in shifts for i, v in enumerate(shifts[s])}
-    base[h] = sp.Integer(0)
-    W: list[sp.Matrix] = []
-    if e:
-        w0 = sp.symbols(f"w0_0:{e}", cls=sp.Dummy)
-        at0 = {**base, **{v: w0[i] for s in fasts for i, v in enumerate(fasts[s])}}
-        sols = sp.solve([r.xreplace(at0) for r in R[d:]], w0, dict=True)
-        if len(sols) != 1:
-            raise InputError("the fast relations must fix the fast variables at h = 0 uniquely")
-        W.append(sp.Matrix([sp.simplify(sols[0][w]) for w in w0]))
-        for s in fasts:
-            for i, v in enumerate(fasts[s]):
-                base[v] = W[0][i]
-    if any(sp.simplify(r.xreplace(base)) != 0 for r in R[:d]):
-        raise InputError("the relation must hold at h = 0 with every iterate equal to θ_n")
-    M = sp.Matrix(
-        d, d, lambda r, c: sum(s * sp.diff(R[r], shifts[s][c]) for s in shifts).xreplace(base)
-    ).applyfunc(sp.simplify)
-    if M.det() == 0:
-        raise InputError("the relation does not determine the modified field (M is singular)")
-    Minv = M.inv()
-    if e:
-        if any(
-            sp.simplify(sp.diff(R[r], v).xreplace(base)) != 0 for r in range(d) for v in fast_vars
-        ):
-            raise InputError("the state relation may use the fast variables only with a factor h")
-        N = sp.Matrix(
-            e, e, lambda r, c: sum(sp.diff(R[d + r], fasts[s][c]) for s in fasts).xreplace(base)
-        ).applyfunc(sp.simplify)
-        if N.det() == 0:
-            raise InputError("the fast relations do not determine the fast variables")
-        Ninv = N.inv()
+    prepared = prepare(relation, state, shifted, h, order, fast, max_order)
+    order, state, h, shifts, fasts, d, e, R, variables, base, W0, Minv, Ninv = prepared
 
     # From here on every quantity is a function of θ_n alone, computed exactly in a DiffRing:
     # Z differentiates the relation along the iterates and h; Θ holds the functions of θ_n, and
     # the base point (every iterate θ_n, w = W₀(θ_n), h = 0) maps Z into Θ.
     Z = DiffRing(R, variables)
     images_of = [sp.expand(g.xreplace(base)) for g in Z.generators]
-    extra = [*Minv, *(Ninv if e else []), *W[0]] if e else [*Minv]
+    extra = [*Minv, *Ninv, *W0] if e else [*Minv]
     ring = DiffRing([*images_of, *extra, *state], state)
     zero = ring.ring.zero
     images = [ring.to_ring(x) for x in images_of]
@@ -260,7 +302,7 @@ def relation_modified_equation(
             -sum((c * x for c, x in zip(row, rhs, strict=True) if c and x), zero) for row in inv
         ]
 
-    Wr = [[ring.to_ring(x) for x in W[0]]] if e else []
+    Wr = [[ring.to_ring(x) for x in W0]] if e else []
     F: list[list] = []
     for m in range(order + 1):
         F.append(solve(Minv, coefficient(range(d), m + 1, F, Wr)))  # F_m absent: K is the rest

@@ -22,22 +22,13 @@ from bea.bseries.rk import EXPLICIT_EULER
 from bea.models import TwoParameter
 from bea.optim import SGD, Adam, Game, HeavyBall, ProximalPoint
 from bea.plots.output import save_figure
+from bea.study import FIGURES
 
 matplotlib.use("Agg")
 STATIC = Path(__file__).resolve().parent / "_static"
 a, b, h = sp.symbols("a b h")
 LOSS = (a * b - sp.Rational(3, 5)) ** 2 / 2
 POINTS = [[1.5, 0.8], [0.5, 2.0]]
-
-
-TWO_PARAMETER = (
-    "trajectories",
-    "error_vs_h",
-    "flatness_vs_h",
-    "rig_along_path",
-    "explicit_regularization",
-    "curl_order2",
-)
 
 
 def main() -> None:
@@ -103,7 +94,7 @@ def _two_parameter() -> None:
 
     with tempfile.TemporaryDirectory() as out:
         bea.figures(out)
-        for name in TWO_PARAMETER:
+        for name in FIGURES:
             shutil.copyfile(Path(out) / f"{name}.png", STATIC / f"{name}.png")
             print("wrote", STATIC / f"{name}.png")
 
