@@ -68,7 +68,14 @@ class Prepared(NamedTuple):
 
 def prepare(relation, state, shifted, h, order, fast=None, max_order=None) -> Prepared:
     """Check the arguments of :func:`relation_modified_equation`, find W₀ and the base point, and
-    invert M (and N for fast variables)."""
+    invert M (and N for fast variables).
+
+    Examples
+    --------
+    >>> t, t1, h = sp.symbols("t t1 h")
+    >>> prepare([t1 - t + h * t1], [t], {1: [t1]}, h, 2).Minv   # M = Σ_s s ∂R/∂θ_{n+s}
+    Matrix([[1]])
+    """
     order = check_order(order, **({} if max_order is None else {"maximum": max_order}))
     state = check_symbols(state, "state")
     h = check_step_symbol(h)
