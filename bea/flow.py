@@ -73,6 +73,43 @@ def _numerically_nonzero(expr: sp.Expr, symbols, tries: int = 4) -> bool | None:
     return False if evaluated else None
 
 
+class _LazyTerms(Sequence):
+    """The terms f_0 … f_K of a flow derived in a ring, as sympy column vectors built on first
+    access, one term at a time (the conversion can cost more than the derivation, and the
+    gradient test, the potentials and the export work on the ring elements). Behaves as the tuple
+    of the terms: indexing, slicing, ``len``, iteration and comparison with a tuple."""
+
+    __slots__ = ("_cache", "_ring", "_ring_terms")
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, ring: DiffRing, ring_terms: tuple):
+        self._ring, self._ring_terms, self._cache = ring, ring_terms, {}
+
+    def __len__(self) -> int:
+        return len(self._ring_terms)
+
+    def __getitem__(self, j):
+        if isinstance(j, slice):
+            return tuple(self[i] for i in range(*j.indices(len(self))))
+        n = len(self._ring_terms)
+        j = j.__index__()
+        if j < 0:
+            j += n
+        if not 0 <= j < n:
+            raise IndexError("term index out of range")
+        if j not in self._cache:
+            self._cache[j] = sp.Matrix([self._ring.to_sympy(p) for p in self._ring_terms[j]])
+        return self._cache[j]
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, _LazyTerms | tuple | list):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
 @dataclass(frozen=True, eq=False)
 class ModifiedFlow:
     """Modified vector field f̃ = f₀ + h f₁ + … + h^K f_K of a one-step map.
@@ -83,7 +120,9 @@ class ModifiedFlow:
     Attributes
     ----------
     terms : tuple of sympy Matrix
-        ``terms[j]`` is f_j, the coefficient of ``h**j`` (column vectors over ``state``).
+        ``terms[j]`` is f_j, the coefficient of ``h**j`` (column vectors over ``state``). For a
+        flow derived by bea each term is built from the exact ring on first access (a sequence
+        that behaves as the tuple): the gradient test, potentials and export never need it.
     state : tuple of sympy Symbol
         The state variables.
     h : sympy Symbol
@@ -147,7 +186,7 @@ class ModifiedFlow:
         >>> ModifiedFlow.from_ring(R, [[R.to_ring(-t)]], state=[t], h=h).terms
         (Matrix([[-t]]),)
         """
-        terms = tuple(sp.Matrix([ring.to_sympy(p) for p in t]) for t in ring_terms)
+        terms = _LazyTerms(ring, tuple(tuple(t) for t in ring_terms))
         manifold = (
             None
             if slow_manifold is None

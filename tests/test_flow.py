@@ -158,3 +158,21 @@ def test_floats_become_exact_rationals():
     flow = bea.modified_flow(0.6 * a**2, [a], order=2)
     assert not any(term.atoms(sp.Float) for term in flow.terms)
     assert flow.terms[1][0] == -sp.Rational(1, 2) * sp.Rational(6, 5) ** 2 * a  # -H g / 2
+
+
+def test_derived_terms_are_built_on_first_access_and_behave_as_a_tuple():
+    a, b = sp.symbols("a b")
+    flow = bea.modified_flow(sp.log(1 + sp.exp(-a * b)) + a**2 / 2, [a, b], order=2)
+    assert flow.first_non_gradient() == 2
+    assert flow.terms._cache == {}  # the gradient test works on the ring
+    assert flow.modified_loss(1) is not None
+    assert set(flow.terms._cache) <= {0}  # f_0 (= -∇E?) is compared with the loss; f_1, f_2 not
+    whole = tuple(sp.Matrix(t) for t in flow.terms)
+    assert len(flow.terms) == 3 and flow.terms == whole and flow.terms == list(whole)
+    assert flow.terms[-1] == whole[2] and flow.terms[1:] == whole[1:]
+    point = {a: sp.Rational(3, 7), b: sp.Rational(-5, 4)}
+    for got, s in zip(flow.terms[0], (a, b), strict=True):  # f_0 = -∇E
+        assert abs(sp.N((got + sp.diff(flow.loss, s)).xreplace(point), 40)) < 1e-35
+    with pytest.raises(IndexError):
+        flow.terms[3]
+    assert repr(flow.terms) == repr(whole)
