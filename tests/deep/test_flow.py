@@ -61,19 +61,24 @@ HALF, FIFTH, HUNDREDTH = sp.Rational(1, 2), sp.Rational(4, 5), sp.Rational(1, 10
 @pytest.mark.parametrize(
     "method", [Adam(HALF, FIFTH, HUNDREDTH), RMSProp(FIFTH, HUNDREDTH)], ids=["adam", "rmsprop"]
 )
-def test_adaptive_methods_on_their_slow_manifold_match_the_exact_flow(method):
-    """Lie route through the numeric slow manifold vs bea's exact relation route, order 1."""
+@pytest.mark.parametrize("order", [1, 2])
+def test_adaptive_methods_on_their_slow_manifold_match_the_exact_flow(method, order):
+    """Lie route through the numeric slow manifold vs bea's exact relation route (order 2 in
+    about a second since the route computes in the ring). Tolerance: float64 rounding, amplified
+    at order 2 by the nested Taylor-mode derivatives and the 1/√ε, β/(1 − β) coefficients
+    (measured: 6.6e-11 for Adam, 1.5e-12 for RMSProp); a wrong term is off by O(1)."""
     expr, jax_loss, params = LOSSES["two-parameter"]
-    exact = bea.modified_flow(expr, params, 1, method=method)
+    exact = bea.modified_flow(expr, params, order, method=method)
     funcs = [sp.lambdify(params, term, "numpy") for term in exact.terms]
-    flow = bd.modified_flow(bd.Problem.from_function(jax_loss, np.zeros(2)), method, 1)
+    flow = bd.modified_flow(bd.Problem.from_function(jax_loss, np.zeros(2)), method, order)
     assert flow.route == "lie"
+    tol = 1e-12 if order == 1 else 1e-9
     for point in np.random.default_rng(2).uniform(-1.5, 1.5, size=(4, 2)):
         got = flow.terms(point)
         for j, f in enumerate(funcs):
             want = np.asarray(f(*point), dtype=float).ravel()
             scale = max(np.linalg.norm(want), np.linalg.norm(got[0]))
-            assert np.linalg.norm(got[j] - want) <= 1e-12 * scale, (method.name, j, point)
+            assert np.linalg.norm(got[j] - want) <= tol * scale, (method.name, j, point)
 
 
 @pytest.mark.parametrize(
