@@ -20,6 +20,7 @@ from .errors import BeaError, InputError
 #: The optimizers of ``--method`` (the registry itself is loaded only when a command runs).
 METHOD_NAMES = (
     "adam",
+    "adamw",
     "extragradient",
     "gd",
     "heavy-ball",
@@ -112,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="gd",
         choices=METHOD_NAMES,
         help="the optimizer (default gd: gradient descent; proximal-point: implicit GD; "
-        "extragradient; heavy-ball, nesterov: momentum, after the transient; adam, rmsprop)",
+        "extragradient; heavy-ball, nesterov: momentum, after the transient; adam, adamw (decoupled weight decay), rmsprop)",
     )
     derive.add_argument(
         "--beta",
@@ -126,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     derive.add_argument(
         "--eps", default="epsilon", metavar="E", help="epsilon of adam/rmsprop (number or symbol)"
+    )
+    derive.add_argument(
+        "--weight-decay",
+        default="lam",
+        metavar="L",
+        help="decoupled weight decay lambda of adamw (number or symbol)",
     )
     derive.add_argument(
         "--time",
@@ -565,6 +572,9 @@ def _add_verify(sub) -> None:
     )
     verify.add_argument("--beta2", default="beta2", metavar="B2", help="beta2 of adam")
     verify.add_argument("--eps", default="epsilon", metavar="E", help="epsilon of adam/rmsprop")
+    verify.add_argument(
+        "--weight-decay", default="lam", metavar="L", help="decoupled weight decay lambda of adamw"
+    )
     verify.add_argument("--time", default="step", choices=["step"], help=argparse.SUPPRESS)
     verify.add_argument("--json", action="store_true", help="print JSON instead of a table")
     verify.add_argument("--plot", metavar="FILE", help="also save the error-vs-h figure here")
@@ -646,18 +656,23 @@ def _verify(args: argparse.Namespace) -> tuple[str, int]:
 
 def _method(args: argparse.Namespace):
     """The optimizer that the flags describe (hyper-parameters checked by the optimizer)."""
-    from .optim import OPTIMIZERS, Adam, HeavyBall, Nesterov, RMSProp
+    from .optim import OPTIMIZERS, Adam, AdamW, HeavyBall, Nesterov, RMSProp
 
     adaptive_flags = args.beta2 != "beta2" or args.eps != "epsilon"
+    if args.weight_decay != "lam" and args.method != "adamw":
+        raise BeaError("--weight-decay applies to adamw only")
     if args.method in ("heavy-ball", "nesterov"):
         if adaptive_flags:
-            raise BeaError("--beta2 and --eps apply to adam and rmsprop only")
+            raise BeaError("--beta2 and --eps apply to adam, adamw and rmsprop only")
         cls = HeavyBall if args.method == "heavy-ball" else Nesterov
         return cls(args.beta, args.time)
     if args.time != "step":
         raise BeaError("--time applies to heavy-ball and nesterov only")
-    if args.method == "adam":
-        return Adam("beta1" if args.beta == "beta" else args.beta, args.beta2, args.eps)
+    if args.method in ("adam", "adamw"):
+        beta1 = "beta1" if args.beta == "beta" else args.beta
+        if args.method == "adamw":
+            return AdamW(beta1, args.beta2, args.eps, args.weight_decay)
+        return Adam(beta1, args.beta2, args.eps)
     if args.method == "rmsprop":
         if args.beta2 != "beta2":
             raise BeaError("rmsprop has no --beta2 (its rho is --beta)")

@@ -75,7 +75,7 @@ def test_derive_latex_and_all_gradient_case(capsys):
         ),
         (["derive", "a**2", "--params", "b"], "do not occur"),
         (["derive", "a**2", "--params", "a", "--order", "-1"], ">= 0"),
-        (["derive", "a**2", "--params", "a", "--method", "adamw"], "invalid choice"),
+        (["derive", "a**2", "--params", "a", "--method", "lion"], "invalid choice"),
         (["derive", "a**2 +", "--params", "a"], "cannot parse"),
         (["derive", "abs(a)", "--params", "a"], "not smooth"),
         (["derive", "a**2"], "--params"),
@@ -221,3 +221,11 @@ def test_a_timeout_swallowed_once_still_ends_the_run(monkeypatch, capsys):
     assert main(["derive", "a**2", "--params", "a", "--timeout", "0.2"]) == 2
     assert len(seen) == 2 and time.monotonic() - start < 5
     assert "stopped after 0.2 s" in capsys.readouterr().err
+
+
+def test_adamw_from_the_command_line(capsys):
+    argv = ["derive", "t**2/2", "--params", "t", "--method", "adamw", "--order", "0"]
+    assert main([*argv, "--beta2", "0.999", "--eps", "1", "--weight-decay", "0.1"]) == 0
+    assert "-t/10 - t/sqrt(t**2 + 1)" in capsys.readouterr().out
+    assert main(["derive", "t**2/2", "--params", "t", "--weight-decay", "0.1"]) == 2
+    assert "--weight-decay applies to adamw only" in capsys.readouterr().err

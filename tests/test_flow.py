@@ -149,7 +149,7 @@ def test_bad_losses_are_rejected(loss, params, message):
 
 def test_unknown_method_and_bad_order():
     with pytest.raises(bea.InputError, match="unknown method"):
-        bea.modified_flow(a**2, [a], method="adamw")
+        bea.modified_flow(a**2, [a], method="lion")
     with pytest.raises(bea.InputError, match=">= 0"):
         bea.modified_loss(a**2, [a], order=-2)
 

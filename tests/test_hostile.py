@@ -76,6 +76,7 @@ CALLS = {
     "HeavyBall": (bea.optim.HeavyBall, ("0.5",), {"time": "step"}),
     "Nesterov": (bea.optim.Nesterov, ("0.5",), {}),
     "Adam": (bea.optim.Adam, ("0.9", "0.99", "1e-8"), {}),
+    "AdamW": (bea.optim.AdamW, ("0.9", "0.99", "1e-8", "0.01"), {}),
     "RMSProp": (bea.optim.RMSProp, ("0.9", "1e-8"), {}),
     "WeightDecay": (bea.optim.WeightDecay, (bea.optim.GD(), "0.1"), {}),
     "SGD": (bea.optim.SGD, (["a**2", "(a - 1)**2"],), {"shuffle": True}),

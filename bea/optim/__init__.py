@@ -9,7 +9,8 @@ name) as ``method=`` to :func:`bea.modified_flow`, :func:`bea.modified_loss` and
   (L2 form: the loss gains λ‖θ‖²/2) — :mod:`bea.optim.gd`, :mod:`bea.optim.extragradient`;
 * :class:`HeavyBall`, :class:`Nesterov` — :mod:`bea.optim.momentum`;
 * :class:`SGD`: epochs of mini-batch steps, fixed order or random shuffling — :mod:`bea.optim.sgd`;
-* :class:`Adam`, :func:`RMSProp` and :func:`preconditioned_loss` — :mod:`bea.optim.adaptive`;
+* :class:`Adam`, :class:`AdamW` (decoupled weight decay), :func:`RMSProp` and
+  :func:`preconditioned_loss` — :mod:`bea.optim.adaptive`;
 * :class:`Game`: simultaneous or alternating GD for two players — :mod:`bea.optim.games`.
 
 Time: GD-type flows count one step as time h. Momentum methods take ``time="step"`` (the same) or
@@ -20,7 +21,7 @@ expanded in powers of η (Ghosh et al., ICLR 2023, compare methods this way).
 from __future__ import annotations
 
 from ..errors import InputError
-from .adaptive import Adam, RMSProp, preconditioned_loss
+from .adaptive import Adam, AdamW, RMSProp, preconditioned_loss
 from .base import Optimizer, hyper_symbols
 from .extragradient import Extragradient
 from .games import Game
@@ -33,6 +34,7 @@ __all__ = [
     "OPTIMIZERS",
     "SGD",
     "Adam",
+    "AdamW",
     "Extragradient",
     "Game",
     "HeavyBall",
@@ -54,6 +56,7 @@ OPTIMIZERS: dict[str, Optimizer] = {
     "nesterov": Nesterov(),
     "rmsprop": RMSProp(),
     "adam": Adam(),
+    "adamw": AdamW(),
 }
 
 

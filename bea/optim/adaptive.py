@@ -14,7 +14,7 @@ from ..parsing import as_matrix
 from ..step import SlowFastMap
 from .base import Optimizer, gradient, shifted
 
-__all__ = ["Adam", "RMSProp", "preconditioned_loss"]
+__all__ = ["Adam", "AdamW", "RMSProp", "preconditioned_loss"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,49 @@ class Adam(Optimizer):
         v1 = [self.beta2 * b + (1 - self.beta2) * gi**2 for b, gi in zip(v0, g, strict=True)]
         new = [p - h * a / sp.sqrt(b + self.eps) for p, a, b in zip(params, m1, v1, strict=True)]
         return SlowFastMap(sp.Matrix(new + m1 + v1), tuple(params), h, m0 + v0, self.name, loss)
+
+
+@dataclass(frozen=True)
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, ICLR 2019), ε inside the root:
+
+        m' = β₁m + (1 − β₁)∇E(θ),  v' = β₂v + (1 − β₂)∇E(θ)²,  θ' = θ − h(m'/√(v' + ε) + λθ),
+
+    PyTorch's ``AdamW`` step θ ← θ(1 − hλ) − h m'/√(v' + ε) after the bias corrections have died
+    out. The decay is not preconditioned: the leading field is −P∇E − λθ, where L2 decay inside
+    Adam (``WeightDecay(Adam(...), lam)``) gives −P̃(∇E + λθ) with P̃ built from ∇E + λθ.
+
+    Parameters
+    ----------
+    beta1, beta2, eps
+        As :class:`Adam`.
+    lam : number or sympy Symbol
+        The weight decay λ ≥ 0.
+
+    Examples
+    --------
+    >>> import sympy as sp, bea
+    >>> t = sp.Symbol("t")
+    >>> flow = bea.modified_flow(t**2 / 2, [t], 0, method=AdamW(0.9, 0.999, 1, 0.1))
+    >>> flow.terms[0]
+    Matrix([[-t/10 - t/sqrt(t**2 + 1)]])
+    """
+
+    lam: object = sp.Symbol("lam")
+    name = "adamw"
+
+    def __post_init__(self):
+        super().__post_init__()
+        object.__setattr__(self, "lam", hyper_parameter(self.lam, "lam", lo=0, hi=None))
+
+    def step_map(self, loss, params, h):
+        """Adam's step on (θ, m, v) with θ also shrunk by hλθ."""
+        adam = super().step_map(loss, params, h)
+        d = len(params)
+        new = [adam.step[i] - h * self.lam * params[i] for i in range(d)]
+        return SlowFastMap(
+            sp.Matrix(new + list(adam.step[d:])), tuple(params), h, adam.fast, self.name, loss
+        )
 
 
 def _eps(value):

@@ -10,7 +10,17 @@ import sympy as sp
 import bea
 from bea.bseries.rk import IMPLICIT_EULER
 from bea.numeric import compile_flow, fit_slope, integrate_flows
-from bea.optim import GD, SGD, Adam, HeavyBall, Nesterov, ProximalPoint, RMSProp, WeightDecay
+from bea.optim import (
+    GD,
+    SGD,
+    Adam,
+    AdamW,
+    HeavyBall,
+    Nesterov,
+    ProximalPoint,
+    RMSProp,
+    WeightDecay,
+)
 
 a, b, h, beta = sp.symbols("a b h beta")
 E = (a * b - sp.Rational(3, 5)) ** 2 / 2
@@ -158,7 +168,7 @@ def test_method_names_and_symbolic_beta():
     flow = bea.modified_flow(E, [a, b], 1, method="heavy-ball")
     assert beta in flow.terms[0].free_symbols
     with pytest.raises(bea.InputError, match="unknown method"):
-        bea.modified_flow(E, [a, b], 1, method="adamw")
+        bea.modified_flow(E, [a, b], 1, method="lion")
 
 
 def test_games_simultaneous_is_explicit_euler_and_alternating_adds_the_coupling_term():
@@ -363,3 +373,31 @@ def test_extragradient_first_order_term_is_plus_half_H_grad_like_the_proximal_po
     assert (eg.terms[1] + gd.terms[1]).applyfunc(sp.expand) == sp.zeros(2, 1)
     assert (eg.terms[1] - pp.terms[1]).applyfunc(sp.expand) == sp.zeros(2, 1)
     assert (eg.terms[2] - pp.terms[2]).applyfunc(sp.expand) != sp.zeros(2, 1)  # they part at h²
+
+
+def test_adamw_decay_is_not_preconditioned_unlike_l2_decay_inside_adam():
+    """Loshchilov & Hutter (ICLR 2019): with an adaptive method, decoupled weight decay is not L2
+    regularisation. To leading order AdamW follows −P∇E − λθ, L2 decay inside Adam follows
+    −P̃(∇E + λθ) (P̃ from the decayed gradient): the two stop at different points."""
+    a, b = sp.symbols("a b")
+    E = (a * b - sp.Rational(3, 5)) ** 2 / 2 + a**4 / 4
+    b1, b2, eps, lam = sp.Rational(1, 2), sp.Rational(3, 4), sp.Rational(1, 10), sp.Rational(1, 5)
+    decoupled = bea.modified_flow(E, [a, b], 1, method=AdamW(b1, b2, eps, lam))
+    coupled = bea.modified_flow(E, [a, b], 1, method=WeightDecay(Adam(b1, b2, eps), lam))
+    g = [sp.diff(E, s) for s in (a, b)]
+    point = {a: sp.Rational(4, 5), b: sp.Rational(-1, 3)}
+    for i, s in enumerate((a, b)):
+        want = -g[i] / sp.sqrt(g[i] ** 2 + eps) - lam * s
+        assert abs(sp.N((decoupled.terms[0][i] - want).xreplace(point), 40)) < 1e-35
+        gl = g[i] + lam * s
+        want = -gl / sp.sqrt(gl**2 + eps)
+        assert abs(sp.N((coupled.terms[0][i] - want).xreplace(point), 40)) < 1e-35
+    # with λ = 0 AdamW is Adam, term by term
+    plain = bea.modified_flow(E, [a, b], 1, method=Adam(b1, b2, eps))
+    no_decay = bea.modified_flow(E, [a, b], 1, method=AdamW(b1, b2, eps, 0))
+    for j in range(2):
+        for u, v in zip(plain.terms[j], no_decay.terms[j], strict=True):
+            assert abs(sp.N((u - v).xreplace(point), 40)) < 1e-35
+    # and it follows its flow numerically: local error O(h^(p+2))
+    v = bea.verify(E, [a, b], [[0.8, -0.3]], orders=(0, 1), method=AdamW(b1, b2, eps, lam))
+    assert np.allclose([v.local_slopes[0], v.local_slopes[1]], [2, 3], atol=0.15)
