@@ -181,7 +181,7 @@ def _adaptive_rule(method) -> Rule:
 
 
 def _optimizer_rule(method) -> Rule:
-    if isinstance(method, Adam | RMSProp):
+    if type(method) in (Adam, RMSProp):  # not subclasses: AdamW's step differs (no rule yet)
         return _adaptive_rule(method)
     if isinstance(method, Nesterov):
         return _named(_relation_rule(nesterov(method.beta, method.time)), method.name)

@@ -109,6 +109,12 @@ def test_sgd_epochs_match_the_exact_flow(xs, ys, shuffle):
             bd.modified_flow(prob, bd.Epoch(prob, 2), 1)
 
 
+def test_adamw_is_refused_rather_than_taken_for_adam():
+    prob = bd.Problem.from_function(LOSSES["two-parameter"][1], np.zeros(2))
+    with pytest.raises(bea.InputError, match="no rule for adamw"):
+        bd.modified_flow(prob, bea.optim.AdamW(HALF, FIFTH, HUNDREDTH, HUNDREDTH), 1)
+
+
 def test_adam_needs_numeric_hyper_parameters():
     prob = bd.Problem.from_function(lambda t: t[0] ** 2, [1.0])
     with pytest.raises(bea.InputError, match="numeric hyper-parameters"):
