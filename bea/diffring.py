@@ -398,6 +398,57 @@ class DiffRing:
                 out.append((i, (coeff, parts)))
         return out
 
+    @cached_property
+    def _reciprocals(self) -> list[tuple[int, PolyElement]]:
+        """(generator index, q) for each atom 1/q whose q is a polynomial in the state and the
+        constants that involves the state."""
+        state = set(self.state)
+        plain = len(self.state) + len(self.constants)
+        out = []
+        for i, key in enumerate(self._sympy_of[plain:], start=plain):
+            if key.is_Pow and key.exp == -1 and key.base.free_symbols & state:
+                try:
+                    q = self.to_ring(key.base)
+                except InputError:
+                    continue
+                if all(not any(m[plain:]) for m in q.monoms()):
+                    out.append((i, q))
+        return out
+
+    def reduce(self, p: PolyElement) -> PolyElement:
+        """``p`` with q·(1/q) = 1 applied for every atom 1/q with q a polynomial in the state (and
+        the constants): the coefficient of each power of the atom is divided by q and the quotient
+        moved one power down. The result is the same function, written so that no coefficient of
+        a power of 1/q is divisible by q's leading term; an expression that is zero as a rational
+        function (such as (u₁² + u₂²)/(u₁² + u₂²)⁵ − 1/(u₁² + u₂²)⁴) becomes 0.
+
+        Examples
+        --------
+        >>> u, v = sp.symbols("u v")
+        >>> R = DiffRing([1 / (u**2 + v**2)], [u, v])
+        >>> p = R.to_ring(u**2 / (u**2 + v**2) ** 2 + v**2 / (u**2 + v**2) ** 2 - 1 / (u**2 + v**2))
+        >>> bool(p), R.reduce(p)
+        (True, 0)
+        """
+        for i, q in self._reciprocals:
+            if p.degree(self.ring.gens[i]) <= 0:
+                continue
+            zero, parts = self.ring.zero, {}
+            for monom, coeff in p.terms():
+                rest = (*monom[:i], 0, *monom[i + 1 :])
+                parts.setdefault(monom[i], {})[rest] = coeff
+            polys = {k: self.ring.from_dict(d) for k, d in parts.items()}
+            for k in range(max(polys), 0, -1):
+                c = polys.get(k)
+                if not c:
+                    continue
+                (quotient,), polys[k] = c.div([q])
+                if quotient:
+                    polys[k - 1] = polys.get(k - 1, zero) + quotient
+            A = self.ring.gens[i]
+            p = sum((c * A**k for k, c in polys.items() if c), zero)
+        return p
+
     @property
     def generators(self) -> tuple[sp.Expr, ...]:
         """The sympy expression that each generator of the ring stands for, in the ring's order:

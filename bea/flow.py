@@ -98,7 +98,8 @@ class _LazyTerms(Sequence):
         if not 0 <= j < n:
             raise IndexError("term index out of range")
         if j not in self._cache:
-            self._cache[j] = sp.Matrix([self._ring.to_sympy(p) for p in self._ring_terms[j]])
+            ring = self._ring
+            self._cache[j] = sp.Matrix([ring.to_sympy(ring.reduce(p)) for p in self._ring_terms[j]])
         return self._cache[j]
 
     def __eq__(self, other) -> bool:

@@ -179,3 +179,26 @@ def test_bad_inputs_are_clear_errors():
         bea.modified_flow("a**2", ["a"], route="magic")
     with pytest.raises(bea.InputError, match="only used with"):
         bea.modified_equation(sp.Matrix([u + h * u]), [u], h, 2, field=[u])
+
+
+def test_terms_that_vanish_as_rational_functions_read_as_zero():
+    """The modifying integrator of the explicit midpoint rule for the oscillator
+    f(u) = (−u₂, u₁)/(u₁² + u₂²): its odd terms vanish (the method is symmetric), and bea's terms
+    say so instead of printing expressions that only simplify to 0 (1/r² is an atom of the ring;
+    q·(1/q) = 1 is applied when a term is read). Even terms in closed form, checked against the
+    value at (1, 0) that BSeries.jl and bea's benchmark give."""
+    from bea.bseries import modifying_integrator
+    from bea.bseries.elementary import evaluate
+    from bea.bseries.rk import EXPLICIT_MIDPOINT
+
+    u1, u2, h = sp.symbols("u1 u2 h")
+    r2 = u1**2 + u2**2
+    c = modifying_integrator(EXPLICIT_MIDPOINT.bseries(8))
+    flow = evaluate(c, [-u2 / r2, u1 / r2], [u1, u2], h, 7)
+    assert flow.terms[1] == sp.zeros(2, 1) and flow.terms[3] == sp.zeros(2, 1)
+    assert flow.terms[2] == sp.Matrix([-u2, u1]) / (12 * r2**3)
+    at = flow.vector_field().subs({u1: 1, u2: 0}).applyfunc(sp.expand)
+    R = sp.Rational
+    assert at == sp.Matrix(
+        [h**5 / 48 + R(31, 640) * h**7, 1 + h**2 / 12 + h**4 / 20 + R(127, 2016) * h**6]
+    )
