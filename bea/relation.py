@@ -300,21 +300,26 @@ def relation_modified_equation(
             out.append(total)
         return out
 
-    def solve(inverse: sp.Matrix, rhs: list) -> list:
-        """−inverse · rhs in Θ."""
-        inv = [
-            [ring.to_ring(inverse[i, j]) for j in range(inverse.cols)] for i in range(inverse.rows)
-        ]
+    def in_ring(matrix: sp.Matrix) -> list[list]:
         return [
-            -sum((c * x for c, x in zip(row, rhs, strict=True) if c and x), zero) for row in inv
+            [ring.to_ring(matrix[i, j]) for j in range(matrix.cols)] for i in range(matrix.rows)
         ]
+
+    def solve(inverse: list[list], rhs: list) -> list:
+        """−inverse · rhs in Θ."""
+        return [
+            -sum((c * x for c, x in zip(row, rhs, strict=True) if c and x), zero) for row in inverse
+        ]
+
+    Minv_r = in_ring(Minv)  # converted once, used at every order
+    Ninv_r = in_ring(Ninv) if e else None
 
     Wr = [[ring.to_ring(x) for x in W0]] if e else []
     F: list[list] = []
     for m in range(order + 1):
-        F.append(solve(Minv, coefficient(range(d), m + 1, F, Wr)))  # F_m absent: K is the rest
+        F.append(solve(Minv_r, coefficient(range(d), m + 1, F, Wr)))  # F_m absent: K is the rest
         if e and m < order:
-            Wr.append(solve(Ninv, coefficient(range(d, d + e), m + 1, F, Wr)))  # W_{m+1} absent
+            Wr.append(solve(Ninv_r, coefficient(range(d, d + e), m + 1, F, Wr)))  # W_{m+1} absent
     manifold = tuple(sp.Matrix([ring.to_sympy(x) for x in w]) for w in Wr) if e else None
     if ring.depends_on_atoms:  # state-dependent atoms (adaptive methods): the ring's own form
         return ModifiedFlow.from_ring(
