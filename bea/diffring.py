@@ -514,6 +514,53 @@ class DiffRing:
         n = len(self.state)
         return [[self.diff(v, c) for c in range(n)] for v in vec]
 
+    def dot(self, us: Sequence[PolyElement], vs: Sequence[PolyElement]) -> PolyElement:
+        """The sum of products ``Σ_q us[q] * vs[q]``, accumulated in one polynomial.
+
+        Summing the products one by one copies the growing sum at every step; here each
+        product's terms are added in place.
+
+        Raises :class:`~bea.errors.InputError` when the result has more than :data:`MAX_TERMS`
+        terms.
+        """
+        out = self.ring.zero
+        get, mul, zero = out.get, self.ring.monomial_mul, QQ.zero
+        for u, v in zip(us, vs, strict=True):
+            if not u or not v:
+                continue
+            if len(u) < len(v):
+                u, v = v, u
+            v_terms = list(v.iterterms())
+            for m1, c1 in u.iterterms():
+                for m2, c2 in v_terms:
+                    m = mul(m1, m2)
+                    out[m] = get(m, zero) + c1 * c2
+        out.strip_zero()
+        return _check_size(out)
+
+    def combine(self, pieces: Sequence[tuple[object, PolyElement]]) -> PolyElement:
+        """The linear combination ``Σ q * p`` of ``(q, p)`` pairs (``q`` rational), in place.
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> a = sp.Symbol("a")
+        >>> R = DiffRing([sp.exp(a)], [a])
+        >>> p, q = R.to_ring(a + sp.exp(a)), R.to_ring(sp.exp(a))
+        >>> R.to_sympy(R.combine([(2, p), (-2, q)]))
+        2*a
+        """
+        out = self.ring.zero
+        get, zero, domain = out.get, QQ.zero, self.ring.domain
+        for q, p in pieces:
+            if not p or not q:
+                continue
+            q = domain.convert(q)
+            for m, coeff in p.iterterms():
+                out[m] = get(m, zero) + q * coeff
+        out.strip_zero()
+        return _check_size(out)
+
     @property
     def depends_on_atoms(self) -> bool:
         """Whether some atom depends on the state (the ring is then not a plain polynomial ring)."""

@@ -63,7 +63,12 @@ def step_coefficients(step: sp.Matrix, h: sp.Symbol, n_max: int) -> list[sp.Matr
     step = as_matrix(step, (h,), what="step map", check=False)
     coeffs: list[list[sp.Expr]] = [[] for _ in range(n_max + 1)]
     for comp in step:
-        if comp.is_polynomial(h):
+        slope = sp.diff(comp, h)
+        if not slope.has(h):  # affine in h (gradient descent): no polynomial in h to build
+            coeffs[0].append(sp.expand(comp.subs(h, 0)))
+            for n in range(1, n_max + 1):
+                coeffs[n].append(slope if n == 1 else sp.Integer(0))
+        elif comp.is_polynomial(h):
             poly = sp.Poly(comp, h)
             for n in range(n_max + 1):
                 coeffs[n].append(poly.coeff_monomial(h**n))
@@ -76,37 +81,70 @@ def step_coefficients(step: sp.Matrix, h: sp.Symbol, n_max: int) -> list[sp.Matr
 
 
 def _modified_terms(ring: DiffRing, d: Sequence[Vec], order: int) -> list[Vec]:
-    """Run the Lie-series recurrence of the module docstring in the ring."""
+    """Run the Lie-series recurrence of the module docstring in the ring.
+
+    The work is in the products P(k, i, j) = c[k][i]′ f_j, with c[k][m] = Σ_i P(k−1, i, m−i).
+    Those with k = 2 are never formed from a Jacobian: the matching condition at order i + 2,
+    solved for c[2][i], is linear, so
+
+        P(2, i, j) = 2 d_{i+2}′ f_j − 2 P(1, i+1, j) − 2 Σ_{k=3}^{i+2} P(k, i+2−k, j) / k!,
+
+    and every product on the right is one the recurrence needs anyway (each is a term of some
+    c[k][m] with k + m ≤ order + 1). This saves the Jacobians of the c[2][i], which are among the
+    largest elements (for gradient descent at order 2 one of four products, the largest).
+    """
     dim = len(ring.state)
-    zero = ring.ring.zero
+    one = QQ(1)
     terms: list[Vec] = [list(d[1])]
     c: dict[tuple[int, int], Vec] = {(1, 0): terms[0]}
     jac: dict[tuple[int, int], list[list[PolyElement]]] = {}
+    # every product is kept as a linear form over the products formed from a Jacobian, so the
+    # products of the second kind cost nothing until a term is summed
+    formed: dict[object, Vec] = {}
+    forms: dict[tuple[int, int, int], dict[object, object]] = {}
 
-    def jacobian(key: tuple[int, int]) -> list[list[PolyElement]]:
-        if key not in jac:
-            jac[key] = ring.jacobian(c[key])
-        return jac[key]
+    def add_form(out: dict, form: dict, q) -> None:
+        for key, r in form.items():
+            out[key] = out.get(key, 0) + q * r
+
+    def form(k: int, i: int, j: int) -> dict[object, object]:
+        key = (k, i, j)
+        if key not in forms:
+            out: dict[object, object] = {}
+            if k == 2:
+                add_form(out, form(1, i + 1, j), QQ(-2))
+                for kk in range(3, i + 3):
+                    add_form(out, form(kk, i + 2 - kk, j), QQ(-2, math.factorial(kk)))
+                if any(d[i + 2]):
+                    J = ring.jacobian(d[i + 2])
+                    formed[("d", i + 2, j)] = [ring.dot(row, terms[j]) for row in J]
+                    out[("d", i + 2, j)] = QQ(2)
+            else:
+                if (k, i) not in jac:
+                    jac[(k, i)] = ring.jacobian(c[(k, i)])
+                formed[key] = [ring.dot(row, terms[j]) for row in jac[(k, i)]]
+                out[key] = one
+            forms[key] = out
+        return forms[key]
+
+    def evaluate(total: dict[object, object], start: Vec | None = None) -> Vec:
+        pieces = [(q, formed[key]) for key, q in total.items() if q]
+        if start is not None:
+            pieces.insert(0, (one, start))
+        return [ring.combine([(q, vec[r]) for q, vec in pieces]) for r in range(dim)]
 
     for n in range(2, order + 2):
-        acc = list(d[n])
+        total: dict[object, object] = {}
         for k in range(2, n + 1):
             m = n - k
-            v = [zero] * dim
+            part: dict[object, object] = {}
             for i in range(m + 1):
-                J, fj = jacobian((k - 1, i)), terms[m - i]
-                for r in range(dim):
-                    row = J[r]
-                    for q in range(dim):
-                        if row[q] and fj[q]:
-                            v[r] += row[q] * fj[q]
-            c[(k, m)] = v
-            inv_fact = QQ(1, math.factorial(k))
-            for r in range(dim):
-                if v[r]:
-                    acc[r] -= v[r] * inv_fact
-        terms.append(acc)
-        c[(1, n - 1)] = acc
+                add_form(part, form(k - 1, i, m - i), one)
+            add_form(total, part, QQ(-1, math.factorial(k)))
+            if k != 2 and n <= order:  # c[2][m] is never differentiated (see above)
+                c[(k, m)] = evaluate(part)
+        terms.append(evaluate(total, d[n]))
+        c[(1, n - 1)] = terms[-1]
     return terms
 
 

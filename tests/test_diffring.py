@@ -79,6 +79,27 @@ def test_product_and_chain_rules_on_random_polynomials_in_atoms(k):
     assert abs(sp.N((d - sp.diff(expr, b)).xreplace(at), 40)) < 1e-30
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(-4, 4), min_size=4, max_size=4), min_size=1, max_size=4).map(
+        lambda rows: rows + [[-x for x in rows[0]]]
+    )
+)
+def test_dot_is_the_sum_of_the_products(rows):
+    """Including zeros and a last pair that cancels the first: the in-place sum strips zeros."""
+    R = DiffRing([sp.exp(a) + sp.tanh(b)], [a, b])
+    E, T = R.to_ring(sp.exp(a)), R.to_ring(sp.tanh(b))
+    x, y = R.to_ring(a), R.to_ring(b)
+    us = [k0 * x * E + k1 * y**2 + k2 * T for k0, k1, k2, _ in rows]
+    vs = [R.ring(0) if k3 == 0 else k3 * (x + T) for *_, k3 in rows]
+    vs[-1] = vs[0]
+    want = sum((u * v for u, v in zip(us, vs, strict=True)), R.ring.zero)
+    got = R.dot(us, vs)
+    assert got == want and all(coeff != 0 for coeff in got.values())
+    with pytest.raises(ValueError):
+        R.dot(us, vs[:-1])
+
+
 def test_an_intermediate_expression_above_the_term_limit_is_a_clear_error(monkeypatch, capsys):
     import bea.diffring
     from bea.cli import main
