@@ -1,6 +1,7 @@
 """Timing of bea's symbolic engine against a straightforward Taylor matching, in one process.
 
 Run:  python benchmarks/bench_derive.py [--max-order 8] [--baseline-max-order 5] [--ml-only]
+                                        [--pure-python-too]
 
 For each order K it derives the modified flow of gradient descent to order K (and, separately,
 the gradient test of every term) on
@@ -16,6 +17,10 @@ A second table times what a user of ordinary ML losses waits for (issue targets 
 2 samples) [< 1 s], a 2-2-1 tanh MLP (9 weights, 3 samples) [< 5 s] and a linear regression with
 10 weights and symbolic data [< 5 s; order 2 < 20 s], and ``bea derive`` end to end in a fresh
 process, GD and Adam with numeric hyper-parameters on the paper's model [< 5 s].
+
+The header says which rationals sympy runs on ("gmpy" with bea's gmpy2 dependency, "python"
+without it); ``--pure-python-too`` runs the ML table a second time in a child process with
+``SYMPY_GROUND_TYPES=python``, the arithmetic of an install without gmpy2.
 """
 
 from __future__ import annotations
@@ -144,8 +149,24 @@ def main() -> None:
         help="highest order at which to run the (slow) baseline, per loss",
     )
     parser.add_argument("--ml-only", action="store_true", help="only the ML-loss table")
+    parser.add_argument(
+        "--pure-python-too",
+        action="store_true",
+        help="then run the ML table again with SYMPY_GROUND_TYPES=python",
+    )
     args = parser.parse_args()
-    print(f"bea {bea.__version__}, sympy {sp.__version__}", flush=True)
+    from sympy.external.gmpy import GROUND_TYPES
+
+    print(f"bea {bea.__version__}, sympy {sp.__version__}, rationals: {GROUND_TYPES}", flush=True)
+    if args.pure_python_too:
+        import os
+        import subprocess
+        import sys
+
+        ml_table()
+        env = {**os.environ, "SYMPY_GROUND_TYPES": "python"}
+        subprocess.run([sys.executable, __file__, "--ml-only"], env=env, check=True)
+        return
     if args.ml_only:
         ml_table()
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import sympy as sp
 
@@ -131,3 +133,39 @@ def test_bad_maps_are_rejected():
         bea.modified_equation(sp.Matrix([h]), [h], h, 1)
     with pytest.raises(bea.InputError, match="not smooth"):
         bea.modified_equation(sp.Matrix([t - h * sp.Abs(t)]), [t], h, 1)
+
+
+def test_gmpy2_and_pure_python_rationals_give_the_same_terms():
+    """gmpy2 is a dependency for speed only: sympy's pure-Python rationals (a child process with
+    SYMPY_GROUND_TYPES=python) give the same terms, on the Taylor route and the relation route."""
+    import subprocess
+    import sys
+
+    from sympy.external.gmpy import GROUND_TYPES
+
+    assert GROUND_TYPES == "gmpy"  # the dependency is installed and used here
+    script = (
+        "import sympy as sp, bea\n"
+        "a, b, x = sp.symbols('a b x')\n"
+        "E = sp.log(1 + sp.exp(-(a * x + b))) + a**2 * sp.tanh(b) / 3\n"
+        "gd = bea.modified_flow(E, [a, b], 3)\n"
+        "hb = bea.modified_flow(E, [a, b], 2, method=bea.optim.HeavyBall(sp.Rational(1, 2)))\n"
+        "from sympy.external.gmpy import GROUND_TYPES\n"
+        "print(GROUND_TYPES)\n"
+        "print(sp.srepr([list(t) for t in gd.terms] + [list(t) for t in hb.terms]))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "SYMPY_GROUND_TYPES"}
+    outputs = {}
+    for kind in ("python", "gmpy"):
+        proc = subprocess.run(
+            [sys.executable, "-c", script],
+            env={**env, "SYMPY_GROUND_TYPES": kind},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        used, terms = proc.stdout.splitlines()
+        assert used == kind
+        outputs[kind] = terms
+    assert outputs["python"] == outputs["gmpy"]
+    assert "tanh" in outputs["python"] and len(outputs["python"]) > 1000
