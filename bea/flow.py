@@ -843,14 +843,25 @@ TIDY_MAX_OPS = 400
 
 
 def _tidy(expr: sp.Expr) -> sp.Expr:
-    """Factor when that gives a shorter expression (small expressions only: cosmetic)."""
-    if sp.count_ops(expr) > TIDY_MAX_OPS:
+    """Factor when that gives a shorter expression: cosmetic, so only on small rational functions
+    (polynomial factorisation, bounded by :data:`TIDY_MAX_OPS`). An expression with exp, log, tanh
+    … is left as the ring wrote it: factoring it is slow and reads worse (the order-1 potential of
+    a logistic loss stays a sum of squared derivatives)."""
+    if not _is_rational_function(expr) or sp.count_ops(expr) > TIDY_MAX_OPS:
         return expr
     try:
         factored = sp.factor(expr)
     except (sp.PolynomialError, NotImplementedError):
         return expr
     return factored if sp.count_ops(factored) <= sp.count_ops(expr) else expr
+
+
+def _is_rational_function(expr: sp.Expr) -> bool:
+    """Whether ``expr`` is built from symbols and rationals by +, ×, ÷ and integer powers."""
+    return all(
+        e.is_Symbol or e.is_Rational or e.is_Add or e.is_Mul or (e.is_Pow and e.exp.is_Integer)
+        for e in sp.preorder_traversal(expr)
+    )
 
 
 def _critical_value(V: sp.Expr, loss: sp.Expr | None, state) -> sp.Expr:

@@ -42,13 +42,24 @@ LOSSES = {"logistic": logistic, "tanh-mlp": tanh_mlp, "linear-regression": linea
 
 @pytest.fixture
 def no_simplify(monkeypatch):
-    """simplify, integrate and cancel must not be called on the modified-loss path."""
+    """simplify, integrate and cancel must not be called on the modified-loss path, nor factor on
+    anything but a small rational function (the cosmetic polynomial factorisation of a result,
+    bounded by TIDY_MAX_OPS): never on an expression with exp, log or tanh."""
+    from bea.flow import TIDY_MAX_OPS, _is_rational_function
 
     def refuse(*args, **kwargs):
         raise AssertionError("a general simplification was called on the modified-loss path")
 
     for name in ("simplify", "integrate", "cancel"):
         monkeypatch.setattr(sp, name, refuse)
+    factor = sp.factor
+
+    def small_rational_only(expr, *args, **kwargs):
+        if not _is_rational_function(expr) or sp.count_ops(expr) > TIDY_MAX_OPS:
+            raise AssertionError(f"factor called on {str(expr)[:60]}")
+        return factor(expr, *args, **kwargs)
+
+    monkeypatch.setattr(sp, "factor", small_rational_only)
 
 
 @pytest.mark.parametrize("name", list(LOSSES))
