@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 
 from ._version import __version__
-from .errors import BeaError, InputError, NotAGradientError
+from .errors import BeaError, InputError, NotAGradientError, NotHamiltonianError
 
 #: Public name → the module that defines it (imported on first access).
 _LAZY = {
@@ -44,6 +44,7 @@ __all__ = [
     "InputError",
     "ModifiedFlow",
     "NotAGradientError",
+    "NotHamiltonianError",
     "Report",
     "Verification",
     "__version__",

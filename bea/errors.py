@@ -6,7 +6,7 @@ it into one line on stderr, and Python users can catch bea's errors as a group.
 
 from __future__ import annotations
 
-__all__ = ["BeaError", "InputError", "NotAGradientError"]
+__all__ = ["BeaError", "InputError", "NotAGradientError", "NotHamiltonianError"]
 
 
 class BeaError(Exception):
@@ -61,6 +61,50 @@ class NotAGradientError(BeaError):
         if message is None:
             message = _describe(order, obstruction)
         super().__init__(message)
+
+
+class NotHamiltonianError(BeaError):
+    """A term f_j of a modified field is not Hamiltonian (B⁻¹f_j is not a gradient field for the
+    Poisson matrix B), so no modified Hamiltonian exists at that order.
+
+    Attributes
+    ----------
+    order : int
+        The power ``j`` of ``h`` whose coefficient is not Hamiltonian.
+    obstruction : sympy.Matrix
+        The antisymmetric part of the Jacobian of B⁻¹f_j; it is non-zero.
+
+    Examples
+    --------
+    Explicit Euler on the harmonic oscillator q' = p, p' = −q is not symplectic: its f₁ = (q, p)/2
+    is not Hamiltonian.
+
+    >>> import sympy as sp, bea
+    >>> q, p, h = sp.symbols("q p h")
+    >>> flow = bea.modified_equation(sp.Matrix([q + h * p, p - h * q]), [q, p], h, order=1)
+    >>> try:
+    ...     flow.modified_hamiltonian()
+    ... except bea.NotHamiltonianError as err:
+    ...     print(err.order)
+    1
+    """
+
+    def __init__(self, order: int, obstruction):
+        self.order = order
+        self.obstruction = obstruction
+        rows, cols = obstruction.shape
+        entries = [
+            f"({i}, {j}): {obstruction[i, j]}"
+            for i in range(rows)
+            for j in range(i + 1, cols)
+            if obstruction[i, j] != 0
+        ]
+        shown = "; ".join(entries[:3]) + ("; ..." if len(entries) > 3 else "")
+        super().__init__(
+            f"the h^{order} term f_{order} of the modified field is not Hamiltonian, so no "
+            f"modified Hamiltonian exists at order {order}: B^-1 f_{order} is not a gradient field "
+            f"(antisymmetric part of its Jacobian: {shown})"
+        )
 
 
 def _describe(order: int, obstruction) -> str:

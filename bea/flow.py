@@ -37,9 +37,9 @@ from sympy.printing.str import StrPrinter
 
 from . import codegen
 from .diffring import DiffRing
-from .errors import BeaError, InputError, NotAGradientError
+from .errors import BeaError, InputError, NotAGradientError, NotHamiltonianError
 from .io import dumps
-from .parsing import numeric_values
+from .parsing import as_expression, as_matrix, numeric_values
 
 __all__ = ["ModifiedFlow", "common_denominator", "expression_text", "symbol_table"]
 
@@ -526,6 +526,165 @@ class ModifiedFlow:
                 if not ring.vanishes(ring.to_ring(diff)):
                     return False
         return True
+
+    # ------------------------------------------------------------------ Hamiltonian structure
+    def is_hamiltonian(self, j: int, *, poisson=None) -> bool:
+        """Whether f_j = B∇H_j for some scalar H_j (B the Poisson matrix).
+
+        Parameters
+        ----------
+        j : int
+            The power of ``h``.
+        poisson : square matrix of numbers, optional
+            The constant, invertible, antisymmetric Poisson matrix B of ẏ = B∇H. Default: the
+            canonical J = [[0, I], [−I, 0]] on a state written (q₁ … q_d, p₁ … p_d), so that
+            q̇ = ∂H/∂p and ṗ = −∂H/∂q.
+
+        Returns
+        -------
+        bool
+
+        Examples
+        --------
+        Symplectic Euler on the pendulum H = p²/2 − cos q is symplectic, so every term is
+        Hamiltonian:
+
+        >>> import sympy as sp, bea
+        >>> q, p, h = sp.symbols("q p h")
+        >>> p1 = p - h * sp.sin(q)
+        >>> flow = bea.modified_equation(sp.Matrix([q + h * p1, p1]), [q, p], h, order=2)
+        >>> [flow.is_hamiltonian(j) for j in range(3)]
+        [True, True, True]
+        """
+        j = self._index(j)
+        return self._hamiltonian_view(poisson, None).is_gradient(j)
+
+    def hamiltonian(self, j: int, *, poisson=None, hamiltonian: sp.Expr | None = None) -> sp.Expr:
+        """The Hamiltonian H_j of the term f_j = B∇H_j.
+
+        Parameters
+        ----------
+        j : int
+            The power of ``h``.
+        poisson : square matrix of numbers, optional
+            As in :meth:`is_hamiltonian` (default: canonical, state = (q, p)).
+        hamiltonian : sympy expression, optional
+            The Hamiltonian H of the exact system (f₀ = B∇H); it is returned as H₀ in the user's
+            form and its pieces help to find the H_j of non-polynomial systems.
+
+        Returns
+        -------
+        sympy expression
+            Exact; fixed up to an additive constant as potentials are (module docstring).
+
+        Raises
+        ------
+        NotHamiltonianError
+            If B⁻¹f_j is not a gradient field.
+
+        Examples
+        --------
+        Symplectic Euler on the pendulum: H₁ = −H_p H_q / 2 (Hairer, Lubich & Wanner IX.3):
+
+        >>> import sympy as sp, bea
+        >>> q, p, h = sp.symbols("q p h")
+        >>> p1 = p - h * sp.sin(q)
+        >>> flow = bea.modified_equation(sp.Matrix([q + h * p1, p1]), [q, p], h, order=1)
+        >>> flow.hamiltonian(1, hamiltonian=p**2 / 2 - sp.cos(q))
+        -p*sin(q)/2
+        """
+        j = self._index(j)
+        view = self._hamiltonian_view(poisson, hamiltonian)
+        if not view.is_gradient(j):
+            raise NotHamiltonianError(j, view.antisymmetric_jacobian(j))
+        if j == 0 and view._loss_is_potential:
+            return view.loss
+        return view.potential(j)
+
+    def modified_hamiltonian(
+        self, order: int | None = None, *, poisson=None, hamiltonian: sp.Expr | None = None
+    ) -> sp.Expr:
+        """The modified Hamiltonian H̃ = H₀ + h H₁ + … with Σ_{j ≤ order} h^j f_j = B∇H̃.
+
+        A symplectic method applied to a Hamiltonian system follows the exact flow of H̃ (to the
+        order kept), so it nearly conserves H̃ over long times (Hairer, Lubich & Wanner, ch. IX).
+
+        Parameters
+        ----------
+        order : int, optional
+            Truncation order (default: all terms).
+        poisson, hamiltonian
+            As in :meth:`hamiltonian`.
+
+        Returns
+        -------
+        sympy expression
+
+        Raises
+        ------
+        NotHamiltonianError
+            Naming the first j ≤ order whose f_j is not Hamiltonian.
+
+        Examples
+        --------
+        Störmer–Verlet (kick–drift–kick) on the harmonic oscillator, H = (p² + q²)/2:
+        H̃ = H + h²(p²/12 − q²/24) + … (the method conserves p² + (1 − h²/4)q² exactly and turns by
+        arccos(1 − h²/2) per step, which gives the same series):
+
+        >>> import sympy as sp, bea
+        >>> q, p, h = sp.symbols("q p h")
+        >>> half = p - h / 2 * q
+        >>> q1 = q + h * half
+        >>> step = sp.Matrix([q1, half - h / 2 * q1])
+        >>> flow = bea.modified_equation(step, [q, p], h, order=2)
+        >>> sp.expand(flow.modified_hamiltonian(hamiltonian=(p**2 + q**2) / 2))
+        h**2*p**2/12 - h**2*q**2/24 + p**2/2 + q**2/2
+        """
+        order = self._index(order if order is not None else self.order)
+        return sum(
+            (
+                self.h**j * self.hamiltonian(j, poisson=poisson, hamiltonian=hamiltonian)
+                for j in range(order + 1)
+            ),
+            sp.Integer(0),
+        )
+
+    def _hamiltonian_view(self, poisson, hamiltonian) -> ModifiedFlow:
+        """The flow of the terms −B⁻¹f_j (same ring): its potentials are the H_j."""
+        n = len(self.state)
+        if poisson is None:
+            if n % 2:
+                raise InputError(
+                    f"the canonical symplectic structure needs a state (q, p) of even dimension, "
+                    f"got {n} variables; give poisson= for another structure"
+                )
+            d = n // 2
+            B = sp.zeros(n, n)
+            for i in range(d):
+                B[i, d + i], B[d + i, i] = 1, -1
+        else:
+            B = as_matrix(poisson, self.state, what="Poisson matrix")
+            if B.shape != (n, n) or not all(e.is_Rational for e in B):
+                raise InputError(
+                    f"poisson must be a {n} x {n} matrix of exact rational numbers, got {poisson!r}"
+                )
+            if B.T != -B or B.det() == 0:
+                raise InputError("poisson must be antisymmetric and invertible")
+        if hamiltonian is not None:
+            hamiltonian = as_expression(hamiltonian, self.state, what="Hamiltonian")
+        key = (tuple(B), hamiltonian)
+        views = self.__dict__.setdefault("_hamiltonian_views", {})
+        if key not in views:
+            ring, terms = self._ring_view
+            minus_inv = -B.inv()
+            coeff = [[QQ(e.p, e.q) for e in minus_inv.row(r)] for r in range(n)]
+            new = [
+                [ring.combine(list(zip(coeff[r], f, strict=True))) for r in range(n)] for f in terms
+            ]
+            views[key] = ModifiedFlow.from_ring(
+                ring, new, state=self.state, h=self.h, method=self.method, loss=hamiltonian
+            )
+        return views[key]
 
     # ------------------------------------------------------------------ export
     _EXPORTS = ("field", "loss", "regularizer")

@@ -1,0 +1,137 @@
+"""Modified Hamiltonians of symplectic methods (Hairer, Lubich & Wanner, Geometric Numerical
+Integration, ch. IX), each checked by an independent route: the truncated H̃ must be conserved by
+the method's own step map to the order the truncation promises (an exact series in h), and the
+harmonic oscillator's Störmer–Verlet series must match its closed form."""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+import bea
+
+q, p, h = sp.symbols("q p h")
+T = p**2 / 2 + p**4 / 4  # a separable, non-quadratic H = T(p) + U(q)
+U = q**4 / 4 + q**2 / 2
+
+
+def symplectic_euler(T, U):
+    """p' = p − hU′(q), q' = q + hT′(p') (explicit for separable H)."""
+    p1 = p - h * sp.diff(U, q)
+    return sp.Matrix([q + h * sp.diff(T, p).subs(p, p1), p1])
+
+
+def stormer_verlet(T, U):
+    """Kick–drift–kick: p½ = p − (h/2)U′(q), q' = q + hT′(p½), p' = p½ − (h/2)U′(q')."""
+    half = p - h / 2 * sp.diff(U, q)
+    q1 = q + h * sp.diff(T, p).subs(p, half)
+    return sp.Matrix([q1, half - h / 2 * sp.diff(U, q).subs(q, q1)])
+
+
+def conservation_defect(H, step, upto):
+    """Coefficients of h¹ … h^upto in H(Φ_h(y)) − H(y), expanded exactly."""
+    if H.is_polynomial(q, p, h) and all(c.is_polynomial(h) for c in step):
+        # a polynomial: drop the powers of h above upto from the step first (they cannot reach
+        # the coefficients wanted), then expand
+        ring = sp.ring([q, p, h], sp.QQ)[0]
+        cut = [ring(sp.expand(c)) for c in step]
+        cut = [ring.from_terms([t for t in c.terms() if t[0][2] <= upto]) for c in cut]
+        moved = ring(sp.expand(H)).compose([(ring.gens[0], cut[0]), (ring.gens[1], cut[1])])
+        moved -= ring(sp.expand(H))
+        return [
+            sp.expand(sum((c * q ** m[0] * p ** m[1] for m, c in moved.terms() if m[2] == k), 0))
+            for k in range(1, upto + 1)
+        ]
+    moved = H.subs({q: step[0], p: step[1]}, simultaneous=True) - H
+    series = sp.series(moved, h, 0, upto + 1).removeO()
+    return [sp.expand(series.coeff(h, k)) for k in range(1, upto + 1)]
+
+
+def test_symplectic_euler_h1_and_h2_match_hlw_and_are_conserved_to_order_h3():
+    H = T + U
+    flow = bea.modified_equation(symplectic_euler(T, U), [q, p], h, order=2)
+    Hq, Hp = sp.diff(H, q), sp.diff(H, p)
+    assert flow.hamiltonian(0, hamiltonian=H) == H
+    assert sp.expand(flow.hamiltonian(1) + Hp * Hq / 2) == 0  # H₁ = −½ H_p H_q
+    # HLW IX.3: H₂ = (H_pp H_q² + H_qq H_p² + 4 H_pq H_p H_q)/12 (H_pq = 0 here)
+    H2 = (sp.diff(H, p, 2) * Hq**2 + sp.diff(H, q, 2) * Hp**2) / 12
+    assert sp.expand(flow.hamiltonian(2) - H2) == 0
+    Ht = flow.modified_hamiltonian(hamiltonian=H)
+    # the method follows the flow of H̃ up to O(h⁴) per step, so it conserves H̃ to O(h⁴)
+    assert conservation_defect(Ht, symplectic_euler(T, U), 3) == [0, 0, 0]
+    # the control: H itself is conserved only to O(h²), and a wrong H₂ shows at h³
+    assert conservation_defect(H, symplectic_euler(T, U), 2)[1] != 0
+    wrong = Ht - h**2 * H2 / 2
+    assert conservation_defect(wrong, symplectic_euler(T, U), 3)[2] != 0
+
+
+def test_stormer_verlet_has_only_even_terms_and_conserves_h_tilde_to_order_h5():
+    H = T + U
+    step = stormer_verlet(T, U)
+    flow = bea.modified_equation(step, [q, p], h, order=3)
+    assert flow.hamiltonian(1) == 0 and flow.hamiltonian(3) == 0
+    Ht = flow.modified_hamiltonian(hamiltonian=H)
+    assert conservation_defect(Ht, step, 4) == [0, 0, 0, 0]
+
+
+def test_stormer_verlet_on_the_oscillator_matches_its_closed_form():
+    """Kick–drift–kick on H = (p² + q²)/2 conserves I = p² + (1 − h²/4)q² exactly and turns by
+    ω̃h = arccos(1 − h²/2) per step, so H̃ = ω̃ I / (2√(1 − h²/4)) — expanded here to h⁴."""
+    H = (p**2 + q**2) / 2
+    step = stormer_verlet(p**2 / 2, q**2 / 2)
+    invariant = p**2 + (1 - h**2 / 4) * q**2
+    assert sp.expand(invariant.subs({q: step[0], p: step[1]}, simultaneous=True) - invariant) == 0
+    omega = sp.acos(1 - h**2 / 2) / h
+    closed = sp.series(omega / (2 * sp.sqrt(1 - h**2 / 4)), h, 0, 5).removeO() * invariant
+    closed = sp.expand(sp.series(sp.expand(closed), h, 0, 5).removeO())
+    flow = bea.modified_equation(step, [q, p], h, order=4)
+    assert sp.expand(flow.modified_hamiltonian(hamiltonian=H) - closed) == 0
+
+
+def test_the_pendulum_modified_energy_with_symplectic_euler():
+    H = p**2 / 2 - sp.cos(q)
+    step = symplectic_euler(p**2 / 2, -sp.cos(q))
+    flow = bea.modified_equation(step, [q, p], h, order=2)
+    assert flow.hamiltonian(1, hamiltonian=H) == -p * sp.sin(q) / 2
+    Ht = flow.modified_hamiltonian(hamiltonian=H)
+    assert [sp.simplify(c) for c in conservation_defect(Ht, step, 3)] == [0, 0, 0]
+
+
+def test_explicit_euler_is_not_hamiltonian_and_the_error_says_where():
+    step = sp.Matrix([q + h * p, p - h * q])  # explicit Euler on the oscillator
+    flow = bea.modified_equation(step, [q, p], h, order=2)
+    # f₁ = (q, p)/2 is not Hamiltonian; for a linear field f = Jy every f_j is c_j J^{j+1}y
+    # and J² = −I, so the even terms are Hamiltonian again (f₂ = −Jy/3)
+    assert [flow.is_hamiltonian(j) for j in range(3)] == [True, False, True]
+    with pytest.raises(bea.NotHamiltonianError, match="f_1 .*not Hamiltonian") as err:
+        flow.modified_hamiltonian(hamiltonian=(p**2 + q**2) / 2)
+    assert err.value.order == 1 and err.value.obstruction != sp.zeros(2, 2)
+    assert "\n" not in str(err.value)
+    assert sp.expand(flow.modified_hamiltonian(0) - (p**2 + q**2) / 2) == 0  # order 0 exists
+
+
+def test_a_given_poisson_matrix_and_bad_structures():
+    """State (p, q) with B = −J gives the same H_j as the canonical (q, p)."""
+    H = T + U
+    canonical = bea.modified_equation(symplectic_euler(T, U), [q, p], h, order=2)
+    swapped_step = symplectic_euler(T, U)[::-1, :]
+    swapped = bea.modified_equation(swapped_step, [p, q], h, order=2)
+    B = [[0, -1], [1, 0]]
+    for j in range(3):
+        assert sp.expand(swapped.hamiltonian(j, poisson=B) - canonical.hamiltonian(j)) == 0
+        # the canonical J on (p, q) is −B: every H_j changes sign
+        assert sp.expand(swapped.hamiltonian(j) + canonical.hamiltonian(j)) == 0
+    one = bea.modified_equation(sp.Matrix([q - h * q]), [q], h, order=1)
+    with pytest.raises(bea.InputError, match="even dimension"):
+        one.hamiltonian(0)
+    for bad, message in [
+        ([[0, 1], [1, 0]], "antisymmetric"),
+        ([[0, 0], [0, 0]], "invertible"),
+        ([[0, "x"], ["-x", 0]], "exact rational"),
+        ("[[0, 1], [-1, 0]]", "list of entries"),
+    ]:
+        with pytest.raises(bea.InputError, match=message):
+            canonical.hamiltonian(1, poisson=bad)
+    with pytest.raises(bea.InputError, match="not allowed|never accepted"):
+        canonical.hamiltonian(0, hamiltonian="__import__('os').getcwd()")
+    assert canonical.hamiltonian(0, hamiltonian=str(H)) == H
