@@ -28,6 +28,21 @@ METHOD_NAMES = (
     "proximal-point",
     "rmsprop",
 )
+#: The methods of ``bea hamiltonian --method`` (bea.hamiltonian.HAMILTONIAN_METHODS, which a test
+#: keeps equal; listed here so that the parser does not load sympy).
+HAMILTONIAN_METHOD_NAMES = (
+    "symplectic-euler",
+    "symplectic-euler-adjoint",
+    "stormer-verlet",
+    "explicit-euler",
+    "explicit-midpoint",
+    "gauss-order-4",
+    "heun",
+    "implicit-euler",
+    "implicit-midpoint",
+    "rk4",
+    "trapezoid",
+)
 #: The named models of ``bea verify --model``.
 MODEL_NAMES = ("two-parameter",)
 
@@ -47,6 +62,21 @@ JSON schema (stable): {"h": str, "params": [str], "method": str, "order": int, "
   "modified_loss": str or null, "modified_loss_order": int,
   "first_non_gradient": int or null, "symbols": {name: {assumption: bool}}}; read it back with
   bea.load_json (bea's safe parser and the declared symbols; never sympify, which evaluates).
+"""
+
+
+_HAMILTONIAN_EXAMPLES = """\
+examples:
+  bea hamiltonian "p**2/2 - cos(q)" --q q --p p --order 2
+      symplectic Euler on the pendulum: H~ = H - (h/2) p sin(q) + h^2 (...)
+  bea hamiltonian "(p**2 + q**2)/2" --q q --p p --method stormer-verlet --order 4
+  bea hamiltonian "(p**2 + q**2)/2" --q q --p p --method explicit-euler
+      not symplectic: f_1 is not Hamiltonian, so no modified Hamiltonian at order 1
+
+JSON schema (stable): {"h": str, "params": [str], "method": str, "order": int,
+  "hamiltonian": str, "terms": [[str per variable] per order], "hamiltonian_terms": [bool per
+  order], "modified_hamiltonian": str, "modified_hamiltonian_order": int,
+  "first_non_hamiltonian": int or null, "symbols": {name: {assumption: bool}}}.
 """
 
 
@@ -151,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_timeout(derive)
     _add_verbosity(derive)
+    _add_hamiltonian(sub)
     _add_verify(sub)
     _add_study(sub)
     _add_deep(sub)
@@ -159,6 +190,94 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Default bound on the wall time of ``bea derive`` and ``bea verify`` (seconds).
 DEFAULT_TIMEOUT = 300.0
+
+
+def _add_hamiltonian(sub) -> None:
+    ham = sub.add_parser(
+        "hamiltonian",
+        help="derive the modified Hamiltonian of an integrator on a Hamiltonian system",
+        description="Apply an integrator to q' = dH/dp, p' = -dH/dq, derive the terms f_0..f_K "
+        "of its modified field, say which are Hamiltonian, and print the modified Hamiltonian up "
+        "to the highest order at which one exists (Hairer, Lubich & Wanner, ch. IX).",
+        epilog=_HAMILTONIAN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ham.add_argument("hamiltonian", metavar="H", help="the Hamiltonian H(q, p), as an expression")
+    ham.add_argument("--q", nargs="+", required=True, metavar="NAME", help="the positions")
+    ham.add_argument("--p", nargs="+", required=True, metavar="NAME", help="the momenta")
+    ham.add_argument(
+        "--order", type=int, default=2, metavar="K", help="highest power of h (default 2)"
+    )
+    ham.add_argument(
+        "--method",
+        default="symplectic-euler",
+        choices=HAMILTONIAN_METHOD_NAMES,
+        help="the integrator (default symplectic-euler; symplectic-euler, its adjoint and "
+        "stormer-verlet need a separable H = T(p) + U(q); the Runge-Kutta methods take any H)",
+    )
+    ham.add_argument(
+        "--format", default="text", choices=["text", "latex", "json"], help="output format"
+    )
+    _add_timeout(ham)
+    _add_verbosity(ham)
+
+
+def _hamiltonian(args: argparse.Namespace) -> str:
+    import sympy as sp
+
+    from .flow import expression_text, symbol_table
+    from .hamiltonian import hamiltonian_flow
+    from .io import dumps
+    from .parsing import as_expression
+
+    flow = hamiltonian_flow(args.hamiltonian, args.q, args.p, args.order, args.method)
+    H = as_expression(args.hamiltonian, flow.state, what="Hamiltonian")
+    flags = [flow.is_hamiltonian(j) for j in range(flow.order + 1)]
+    first_bad = next((j for j, ok in enumerate(flags) if not ok), None)
+    top = flow.order if first_bad is None else first_bad - 1
+    H_tilde = flow.modified_hamiltonian(top, hamiltonian=H) if top >= 0 else None
+    if args.format == "json":
+        data = flow.to_dict()
+        data.update(
+            order=flow.order,
+            hamiltonian=expression_text(H),
+            hamiltonian_terms=flags,
+            modified_hamiltonian=None if H_tilde is None else expression_text(H_tilde),
+            modified_hamiltonian_order=top,
+            first_non_hamiltonian=first_bad,
+        )
+        data.pop("gradient", None)
+        extra = [H] + ([H_tilde] if H_tilde is not None else [])
+        data["symbols"] = {**symbol_table(extra), **data["symbols"]}
+        return dumps(data).rstrip("\n")
+    if args.format == "latex":
+        lines = [flow.latex()]
+        if H_tilde is not None:
+            lines.append(f"\\tilde H = {sp.latex(H_tilde)} + O(h^{{{top + 1}}})")
+        if first_bad is not None:
+            lines.append(
+                f"% f_{first_bad} is not Hamiltonian: no modified Hamiltonian at order {first_bad}"
+            )
+        return "\n".join(lines)
+    lines = [
+        f"Hamiltonian  H = {H}",
+        f"method       {flow.method}, step size {flow.h}, q = {', '.join(args.q)}, "
+        f"p = {', '.join(args.p)}",
+        f"modified field  d(q, p)/dt = f_0 + h f_1 + ... + h^{flow.order} f_{flow.order}:",
+    ]
+    for j, term in enumerate(flow.terms):
+        lines.append(f"  f_{j}  ({'Hamiltonian' if flags[j] else 'NOT Hamiltonian'})")
+        for s, comp in zip(flow.state, term, strict=True):
+            lines.append(f"      d{s}: {comp}")
+    if H_tilde is not None:
+        lines.append(f"modified Hamiltonian (up to O(h^{top + 1})):")
+        lines.append(f"  H~ = {H_tilde}")
+    if first_bad is not None:
+        lines.append(
+            f"order {first_bad}: no modified Hamiltonian exists - f_{first_bad} is not "
+            "Hamiltonian (the method is not symplectic)"
+        )
+    return "\n".join(lines)
 
 
 def _add_timeout(parser) -> None:
@@ -785,6 +904,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _start_timer(timeout)
         commands = {
             "derive": _derive,
+            "hamiltonian": _hamiltonian,
             "verify": _verify,
             "figures": _figures,
             "reproduce": _reproduce,

@@ -1151,11 +1151,42 @@ def _integrate_sympy(target, state, j: int) -> sp.Expr:
     check = [sp.simplify(sp.diff(V, s) - t) for s, t in zip(state, target, strict=True)]
     if any(c != 0 and _numerically_nonzero(c, c.free_symbols) for c in check):
         raise BeaError(f"f_{j} is a gradient field but its integrated potential does not check out")
-    V = sp.expand(V)
+    V = sp.expand(_even_sines_as_cosines(sp.expand(V)))
     const = sum(
         (t for t in sp.Add.make_args(V) if not (t.free_symbols & set(state))), sp.Integer(0)
     )
     return V - const
+
+
+def _even_sines_as_cosines(V: sp.Expr) -> sp.Expr:
+    """Multiple angles expanded (cos 2u → 2cos²u − 1), then sin(u)^(2k) → (1 − cos(u)²)^k and
+    sinh(u)^(2k) → (cosh(u)² − 1)^k: sympy's integrator returns sin²/2 or −cos²/2 for ∫ sin·cos
+    depending on the hash seed; the forms differ by a constant, which this normal form (and
+    dropping constants afterwards) removes."""
+
+    def even_power(e) -> bool:
+        return (
+            e.is_Pow
+            and isinstance(e.base, sp.sin | sp.sinh)
+            and e.exp.is_Integer
+            and e.exp > 0
+            and e.exp % 2 == 0
+        )
+
+    def rewrite(e):
+        u, k = e.base.args[0], e.exp // 2
+        if isinstance(e.base, sp.sin):
+            return (1 - sp.cos(u) ** 2) ** k
+        return (sp.cosh(u) ** 2 - 1) ** k
+
+    def multiple_angle(e) -> bool:
+        if not isinstance(e, sp.sin | sp.cos | sp.sinh | sp.cosh):
+            return False
+        c = e.args[0].as_coeff_Mul()[0]
+        return c.is_Integer and abs(c) > 1
+
+    V = sp.expand(V.replace(multiple_angle, lambda e: sp.expand_trig(e)))
+    return V.replace(even_power, rewrite)
 
 
 def common_denominator(terms, state) -> list[list[sp.Expr]]:

@@ -135,3 +135,141 @@ def test_a_given_poisson_matrix_and_bad_structures():
     with pytest.raises(bea.InputError, match="not allowed|never accepted"):
         canonical.hamiltonian(0, hamiltonian="__import__('os').getcwd()")
     assert canonical.hamiltonian(0, hamiltonian=str(H)) == H
+
+
+# ---------------------------------------------------------------- bea.hamiltonian_flow and CLI
+def test_the_named_methods_are_the_hand_written_maps():
+    H = T + U
+    for name, step in [("symplectic-euler", symplectic_euler), ("stormer-verlet", stormer_verlet)]:
+        flow = bea.hamiltonian_flow(H, [q], [p], 2, name)
+        hand = bea.modified_equation(step(T, U), [q, p], h, 2)
+        assert flow.method == name
+        for j in range(3):
+            assert sp.expand(flow.terms[j] - hand.terms[j]) == sp.zeros(2, 1)
+
+
+def test_the_adjoint_of_symplectic_euler_flips_the_odd_terms():
+    """f*_j = (−1)^j f_j for the adjoint method (HLW IX.2), so H₁* = −H₁ = H_pH_q/2."""
+    H = T + U
+    flow = bea.hamiltonian_flow(H, [q], [p], 2, "symplectic-euler")
+    adjoint = bea.hamiltonian_flow(H, [q], [p], 2, "symplectic-euler-adjoint")
+    assert sp.expand(adjoint.hamiltonian(1) - sp.diff(H, p) * sp.diff(H, q) / 2) == 0
+    assert sp.expand(adjoint.hamiltonian(2) - flow.hamiltonian(2)) == 0
+
+
+@pytest.mark.parametrize(
+    "method, first_bad",
+    [
+        ("symplectic-euler", None),
+        ("symplectic-euler-adjoint", None),
+        ("stormer-verlet", None),
+        ("implicit-midpoint", None),
+        ("gauss-order-4", None),
+        ("explicit-euler", 1),
+        ("implicit-euler", 1),
+        ("heun", 3),
+        ("explicit-midpoint", 2),
+        ("trapezoid", 2),
+    ],
+)
+def test_symplectic_methods_have_a_modified_hamiltonian_and_others_do_not(method, first_bad):
+    """Symplecticity (HLW VI.4): the Gauss methods and the symplectic Euler / Störmer–Verlet maps
+    are symplectic; a method of order r that is not has a non-Hamiltonian term at some j ≥ r.
+    The h² term is Hamiltonian iff the modified-equation coefficients of the 3-node trees satisfy
+    b([•,•]) + b([[•]]) = 0 (b(u∘v) + b(v∘u) = 0), with b(τ) = a(τ) − 1/γ(τ) for an order-2
+    method: Heun (b, c = (½, ½), (0, 1)) gives ½ − ⅓ + 0 − ⅙ = 0, so its first non-Hamiltonian
+    term is f₃; the explicit midpoint rule gives ¼ − ⅓ − ⅙ ≠ 0 and the trapezoidal rule
+    ½ − ⅓ + ¼ − ⅙ ≠ 0 (f₂)."""
+    flow = bea.hamiltonian_flow(T + U, [q], [p], 3, method)
+    flags = [flow.is_hamiltonian(j) for j in range(4)]
+    assert (None if all(flags) else flags.index(False)) == first_bad
+
+
+def test_a_non_separable_hamiltonian_needs_a_runge_kutta_method():
+    H = p**2 / 2 + p * q**2
+    with pytest.raises(bea.InputError, match="separable"):
+        bea.hamiltonian_flow(H, [q], [p], 1, "stormer-verlet")
+    flow = bea.hamiltonian_flow(H, [q], [p], 2, "implicit-midpoint")
+    assert flow.hamiltonian(1) == 0 and flow.is_hamiltonian(2)
+    with pytest.raises(bea.InputError, match="unknown method"):
+        bea.hamiltonian_flow(H, [q], [p], 1, "leapfrog-ish")
+    with pytest.raises(bea.InputError, match="as many momenta"):
+        bea.hamiltonian_flow(H, [q, p], [p], 1)
+    with pytest.raises(bea.InputError, match="depends on none"):
+        bea.hamiltonian_flow("1 + 0*q", [q], [p], 1)
+
+
+def test_cli_method_names_are_the_library_names():
+    from bea.cli import HAMILTONIAN_METHOD_NAMES
+    from bea.hamiltonian import HAMILTONIAN_METHODS
+
+    assert HAMILTONIAN_METHOD_NAMES == HAMILTONIAN_METHODS
+
+
+def test_cli_prints_the_modified_hamiltonian_or_says_where_it_stops(capsys):
+    import json
+
+    from bea.cli import main
+
+    assert main(["hamiltonian", "p**2/2 - cos(q)", "--q", "q", "--p", "p", "--order", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "H~ = -h*p*sin(q)/2 + p**2/2 - cos(q)" in out and "NOT" not in out
+    argv = ["hamiltonian", "(p**2 + q**2)/2", "--q", "q", "--p", "p", "--method"]
+    assert main([*argv, "explicit-euler"]) == 0
+    out = capsys.readouterr().out
+    assert "order 1: no modified Hamiltonian exists - f_1 is not Hamiltonian" in out
+    assert main([*argv, "stormer-verlet", "--order", "2", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["hamiltonian_terms"] == [True, True, True]
+    assert data["first_non_hamiltonian"] is None and data["modified_hamiltonian_order"] == 2
+    Ht = sp.parse_expr(data["modified_hamiltonian"], local_dict={"q": q, "p": p, "h": h})
+    assert sp.expand(Ht - (p**2 + q**2) / 2 - h**2 * (p**2 / 12 - q**2 / 24)) == 0
+    assert main([*argv, "stormer-verlet", "--format", "latex"]) == 0
+    assert "\\tilde H" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["p**2/2 + p*q**2", "--q", "q", "--p", "p"], "separable"),
+        (["__import__('os')", "--q", "q", "--p", "p"], "never accepted|not allowed"),
+        (["p**2 + q**2", "--q", "q", "--p", "q"], "both a position and a momentum"),
+        (["p**2 + q**2", "--q", "q", "--p", "p", "--method", "lion"], "invalid choice"),
+    ],
+)
+def test_cli_refuses_bad_input_in_one_line(argv, message, capsys):
+    from bea.cli import main
+
+    with pytest.raises(SystemExit) if "--method" in argv else _no_raise():
+        assert main(["hamiltonian", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("bea: error:") and "\n" not in err
+    assert __import__("re").search(message, err)
+
+
+class _no_raise:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_implicit_midpoint_on_a_non_separable_hamiltonian_conserves_its_h_tilde():
+    """The implicit step y' = y + h f((y + y')/2) is solved as a series in h (each fixed-point
+    sweep fixes one more power), and the method conserves bea's H̃ to O(h⁵)."""
+    H = p**2 / 2 + p * q**2
+    f = sp.Matrix([sp.diff(H, p), -sp.diff(H, q)])
+    y = sp.Matrix([q, p])
+    step = y
+    for _ in range(6):
+        mid = (y + step) / 2
+        new = y + h * f.subs({q: mid[0], p: mid[1]}, simultaneous=True)
+        step = new.applyfunc(lambda e: sp.expand(sp.series(sp.expand(e), h, 0, 6).removeO()))
+    flow = bea.hamiltonian_flow(H, [q], [p], 3, "implicit-midpoint")
+    Ht = flow.modified_hamiltonian(hamiltonian=H)
+    assert conservation_defect(Ht, step, 4) == [0, 0, 0, 0]
+    assert conservation_defect(H, step, 3)[2] != 0  # the control: H itself drifts at h³
+    Hqq, Hqp, Hpp = sp.diff(H, q, 2), sp.diff(H, q, p), sp.diff(H, p, 2)
+    second = Hqq * f[0] ** 2 + 2 * Hqp * f[0] * f[1] + Hpp * f[1] ** 2  # ∇²H(f, f)
+    assert sp.expand(flow.hamiltonian(2) + second / 24) == 0

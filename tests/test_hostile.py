@@ -61,6 +61,7 @@ CALLS = {
         {"field": ["y**2"]},
     ),
     "igr": (bea.igr, ("a*b", ["a", "b"]), {}),
+    "hamiltonian_flow": (bea.hamiltonian_flow, ("p**2/2 + q**4/4", ["q"], ["p"]), {"order": 1}),
     "parse_loss": (bea.parse_loss, ("a**2", ["a"]), {}),
     "verify": (
         bea.verify,
@@ -229,6 +230,7 @@ PUBLIC_MODULES = [
     "bea.diffring",
     "bea.flow",
     "bea.derive",
+    "bea.hamiltonian",
     "bea.verification",
     "bea.regularization",
     "bea.optim.base",

@@ -41,6 +41,7 @@ LAYERS = {
     "bea.routes": 5,
     "bea.optim": 6,
     "bea.derive": 7,
+    "bea.hamiltonian": 7,
     "bea.verification": 7,
     "bea.study": 8,
     "bea.deep": 8,
