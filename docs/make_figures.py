@@ -73,6 +73,7 @@ def main() -> None:
         orders=(0, 1, 2, 3),
         steps=np.geomspace(0.0025, 0.04, 12),
     ).plot()
+    figs["modified_hamiltonian_energy"] = _energy_figure()
     try:  # the neural-network figures need the optional extra bea[deep]
         import bea.deep as bd
     except bea.InputError as err:
@@ -85,6 +86,48 @@ def main() -> None:
         _section5()
     for name, fig in figs.items():
         print("wrote", save_figure(fig, STATIC / f"{name}.png"))
+
+
+def _energy_figure(step: float = 0.2, steps: int = 20_000):
+    """Symplectic Euler on the pendulum H = p²/2 − cos q (float64): the energy error of H, H̃₁ and
+    H̃₂ along one long trajectory, beside explicit Euler's drifting energy."""
+    import matplotlib.pyplot as plt
+
+    q, p = sp.symbols("q p")
+    H = p**2 / 2 - sp.cos(q)
+    flow = bea.hamiltonian_flow(H, [q], [p], 2, "symplectic-euler")
+    energies = {
+        "H": H,
+        "H̃ to O(h)": flow.modified_hamiltonian(1, hamiltonian=H),
+        "H̃ to O(h²)": flow.modified_hamiltonian(2, hamiltonian=H),
+    }
+    qs, ps = np.empty(steps + 1), np.empty(steps + 1)
+    qe, pe = np.empty(steps + 1), np.empty(steps + 1)
+    qs[0] = qe[0] = 1.0
+    ps[0] = pe[0] = 0.0
+    for n in range(steps):  # one trajectory: each step needs the last
+        ps[n + 1] = ps[n] - step * np.sin(qs[n])
+        qs[n + 1] = qs[n] + step * ps[n + 1]
+        qe[n + 1] = qe[n] + step * pe[n]
+        pe[n + 1] = pe[n] - step * np.sin(qe[n])
+    t = step * np.arange(steps + 1)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
+    for (label, E), style in zip(energies.items(), ["-", "--", ":"], strict=True):
+        f = sp.lambdify((q, p, h), E, "numpy")
+        err = np.abs(f(qs, ps, step) - f(qs[0], ps[0], step))[1:].reshape(-1, 100).max(axis=1)
+        ax1.semilogy(t[100::100], err, style, lw=1.5, label=label)
+    ax1.set(
+        xlabel="time t = nh",
+        ylabel="max |energy − energy(0)| per 20 time units",
+        title=f"symplectic Euler, pendulum, h = {step}",
+        ylim=(1e-5, 1),
+    )
+    ax1.legend(loc="lower right", fontsize=8)
+    f = sp.lambdify((q, p), H, "numpy")
+    ax2.plot(t, f(qe, pe) - f(qe[0], pe[0]), lw=1, color="C3", label="H")
+    ax2.legend(loc="lower right", fontsize=8)
+    ax2.set(xlabel="time t = nh", ylabel="H(t) − H(0)", title=f"explicit Euler, h = {step}")
+    return fig
 
 
 def _two_parameter() -> None:

@@ -61,6 +61,7 @@ CALLS = {
         {"field": ["y**2"]},
     ),
     "igr": (bea.igr, ("a*b", ["a", "b"]), {}),
+    "Splitting": (bea.Splitting, ((["p", "0"], ["0", "q"]), ((0, 1), (1, 1))), {}),
     "hamiltonian_flow": (bea.hamiltonian_flow, ("p**2/2 + q**4/4", ["q"], ["p"]), {"order": 1}),
     "parse_loss": (bea.parse_loss, ("a**2", ["a"]), {}),
     "verify": (
@@ -231,6 +232,7 @@ PUBLIC_MODULES = [
     "bea.flow",
     "bea.derive",
     "bea.hamiltonian",
+    "bea.splitting",
     "bea.verification",
     "bea.regularization",
     "bea.optim.base",

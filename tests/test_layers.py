@@ -42,6 +42,7 @@ LAYERS = {
     "bea.optim": 6,
     "bea.derive": 7,
     "bea.hamiltonian": 7,
+    "bea.splitting": 7,
     "bea.verification": 7,
     "bea.study": 8,
     "bea.deep": 8,
