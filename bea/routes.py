@@ -20,6 +20,8 @@ import sympy as sp
 from ._checks import check_order, check_step_symbol, check_symbols
 from .bseries.algebra import modified_equation as tree_modified_equation
 from .bseries.elementary import evaluate
+from .bseries.relations import LinearRelation
+from .bseries.relations import relation_modified_equation as relation_tree_equation
 from .bseries.rk import RungeKutta
 from .errors import InputError
 from .flow import ModifiedFlow
@@ -106,7 +108,12 @@ def modified_equation(
           by the safe parser); other free symbols are constants; it must be consistent, Φ_0(y) = y;
         * a step of any kind from :mod:`bea.step` (its own state and step size are used);
         * a Runge–Kutta method (explicit or implicit), applied to ``field``: the modified equation
-          is then computed on rooted trees (B-series) and evaluated on the field.
+          is then computed on rooted trees (B-series) and evaluated on the field;
+        * a linear multistep method (:class:`bea.bseries.relations.LinearRelation`: leapfrog,
+          Adams–Bashforth, BDF, …) applied to ``field``: the modified equation of its underlying
+          one-step method (Hairer, Lubich & Wanner XV.2), on trees. The parasitic solutions are
+          not in it: they are the transient that starting values on that method's flow avoid,
+          and for a weakly stable method such as leapfrog they are not damped.
     state : sequence of sympy Symbol
         The state variables y (not with a :class:`~bea.step.Step`).
     h : sympy Symbol
@@ -146,24 +153,35 @@ def modified_equation(
     Matrix([[-8*h**3*y**5/3 + 3*h**2*y**4/2 - h*y**3 + y**2]])
     >>> modified_equation(IMPLICIT_MIDPOINT, [y], h, 3, field=[y**2]).vector_field()
     Matrix([[h**2*y**4/4 + y**2]])
+
+    A linear multistep method: leapfrog y_{n+1} − y_{n−1} = 2h f(y_n), f₂ = −(f″(f,f) + f′f′f)/6:
+
+    >>> from bea.bseries.relations import leapfrog
+    >>> modified_equation(leapfrog(), [y], h, 3, field=[y**2]).vector_field()
+    Matrix([[-h**2*y**4 + y**2]])
     """
     bound = {} if max_order is None else {"maximum": max_order}
     if isinstance(step, Step):
         if state is not None or h is not None or field is not None:
             raise InputError("a step carries its own state and step size: give only the order")
         return derive_step(step, order, max_order=max_order)
-    if isinstance(step, RungeKutta):
+    if isinstance(step, RungeKutta | LinearRelation):
         order = check_order(order, **bound)
         state = check_symbols(state if state is not None else (), "state")
         h = check_step_symbol(h)
         if field is None:
-            raise InputError("a Runge-Kutta method needs the vector field: field=[f_1, ..., f_d]")
+            raise InputError(
+                f"the {step.name} method needs the vector field: field=[f_1, ..., f_d]"
+            )
         if isinstance(field, str) or len(field) != len(state):
             raise InputError(f"the field needs {len(state)} components, one per state variable")
-        b = tree_modified_equation(step.bseries(order + 1))
+        if isinstance(step, RungeKutta):
+            b = tree_modified_equation(step.bseries(order + 1))
+        else:  # a linear multistep (or momentum) method: its underlying one-step method
+            b = relation_tree_equation(step, order + 1)
         return evaluate(b, field, state, h, order, method=step.name)
     if field is not None:
-        raise InputError("field= is only used with a Runge-Kutta method")
+        raise InputError("field= is only used with a Runge-Kutta or linear multistep method")
     state = check_symbols(state if state is not None else (), "state")
     h = check_step_symbol(h)
     if isinstance(step, str):
