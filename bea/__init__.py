@@ -30,6 +30,8 @@ _LAZY = {
     "Verification": "bea.verification",
     "verify": "bea.verification",
     "verify_flow": "bea.verification",
+    "verify_local": "bea.precise",
+    "LocalVerification": "bea.precise",
     "modified_equation": "bea.routes",
     "hamiltonian_flow": "bea.hamiltonian",
     "Splitting": "bea.splitting",
@@ -44,6 +46,7 @@ __all__ = [
     "BeaError",
     "FigureSet",
     "InputError",
+    "LocalVerification",
     "ModifiedFlow",
     "NotAGradientError",
     "NotHamiltonianError",
@@ -62,6 +65,7 @@ __all__ = [
     "reproduce",
     "verify",
     "verify_flow",
+    "verify_local",
 ]
 
 
@@ -79,6 +83,7 @@ _SUBMODULES = {
     "optim",
     "parsing",
     "plots",
+    "precise",
     "relation",
     "routes",
     "splitting",

@@ -44,6 +44,7 @@ LAYERS = {
     "bea.hamiltonian": 7,
     "bea.splitting": 7,
     "bea.verification": 7,
+    "bea.precise": 7,
     "bea.study": 8,
     "bea.deep": 8,
     "bea.series": 8,  # deprecated alias of bea.derive/bea.taylor names
