@@ -92,22 +92,15 @@ class NotHamiltonianError(BeaError):
     def __init__(self, order: int, obstruction):
         self.order = order
         self.obstruction = obstruction
-        rows, cols = obstruction.shape
-        entries = [
-            f"({i}, {j}): {obstruction[i, j]}"
-            for i in range(rows)
-            for j in range(i + 1, cols)
-            if obstruction[i, j] != 0
-        ]
-        shown = "; ".join(entries[:3]) + ("; ..." if len(entries) > 3 else "")
         super().__init__(
             f"the h^{order} term f_{order} of the modified field is not Hamiltonian, so no "
             f"modified Hamiltonian exists at order {order}: B^-1 f_{order} is not a gradient field "
-            f"(antisymmetric part of its Jacobian: {shown})"
+            f"(antisymmetric part of its Jacobian: {_entries(obstruction)})"
         )
 
 
-def _describe(order: int, obstruction) -> str:
+def _entries(obstruction) -> str:
+    """The first three non-zero entries above the diagonal, as ``(i, j): value``."""
     rows, cols = obstruction.shape
     entries = [
         f"({i}, {j}): {obstruction[i, j]}"
@@ -115,9 +108,12 @@ def _describe(order: int, obstruction) -> str:
         for j in range(i + 1, cols)
         if obstruction[i, j] != 0
     ]
-    shown = "; ".join(entries[:3]) + ("; ..." if len(entries) > 3 else "")
+    return "; ".join(entries[:3]) + ("; ..." if len(entries) > 3 else "")
+
+
+def _describe(order: int, obstruction) -> str:
     return (
         f"the h^{order} term f_{order} of the modified field is not a gradient field, so no "
         f"modified loss exists at order {order}: the antisymmetric part (J - J^T)/2 of its "
-        f"Jacobian is non-zero, entries {shown}"
+        f"Jacobian is non-zero, entries {_entries(obstruction)}"
     )
