@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .._checks import hyper_parameter
+from .._checks import check_symbols, hyper_parameter
 from ..errors import InputError
+from ..flow import ModifiedFlow
+from ..parsing import as_expression
 from ..step import ImplicitStep, StepMap
 from .base import Optimizer, gradient, shifted, substituted
 
@@ -18,18 +20,44 @@ __all__ = ["GD", "ProximalPoint", "WeightDecay"]
 class GD(Optimizer):
     """Gradient descent θ ← θ − h∇E(θ): explicit Euler on the gradient flow θ̇ = −∇E.
 
+    Parameters
+    ----------
+    schedule : sympy expression or str, optional
+        A learning-rate schedule s(t): the step n is θ ← θ − h s(t_n)∇E(θ) with t_n = nh, so the
+        learning rate is h·s(t) (warm-up, decay, cosine: any smooth s). The modified flow is then
+        non-autonomous: its terms depend on t, which they treat as a constant symbol, and the
+        modified loss is Ẽ(θ, t) = s E + h(s²‖∇E‖²/4 − s′E/2) + …. Verification runs on the
+        autonomous step map of (θ, t), with t ← t + h (:meth:`flow_and_step`).
+    time : sympy Symbol or str, default "t"
+        The time symbol of the schedule.
+
     Examples
     --------
     >>> import sympy as sp, bea
-    >>> a = sp.Symbol("a")
+    >>> a, t = sp.symbols("a t")
     >>> bea.modified_loss(a**4 / 4, [a], method=GD())
     a**6*h/4 + a**4/4
+    >>> sp.expand(bea.modified_loss(a**2 / 2, [a], method=GD(schedule=sp.exp(-t))))
+    a**2*h*exp(-t)/4 + a**2*h*exp(-2*t)/4 + a**2*exp(-t)/2
     """
+
+    schedule: sp.Expr | str | None = None
+    time: sp.Symbol | str = "t"
 
     name = "gd"
 
+    def __post_init__(self):
+        if self.schedule is None:
+            return
+        (t,) = check_symbols([self.time], "time")
+        s = as_expression(self.schedule, (t,), what="schedule")
+        if t not in s.free_symbols:
+            raise InputError(f"the schedule {s} does not depend on the time {t}")
+        object.__setattr__(self, "time", t)
+        object.__setattr__(self, "schedule", s)
+
     def step_map(self, loss, params, h):
-        """θ − h∇E(θ).
+        """θ − h∇E(θ); with a schedule, (θ − h s(t)∇E(θ), t + h) on the state (θ, t).
 
         Examples
         --------
@@ -37,9 +65,38 @@ class GD(Optimizer):
         >>> a, b, h = sp.symbols("a b h")
         >>> GD().step_map(a * b, (a, b), h).step.T
         Matrix([[a - b*h, -a*h + b]])
+        >>> GD(schedule="1/(1 + t)").step_map(a**2 / 2, (a,), h).step.T
+        Matrix([[-a*h/(t + 1) + a, h + t]])
         """
-        new = [p - h * g for p, g in zip(params, gradient(loss, params), strict=True)]
-        return StepMap(sp.Matrix(new), tuple(params), h, self.name, loss)
+        if self.schedule is None:
+            new = [p - h * g for p, g in zip(params, gradient(loss, params), strict=True)]
+            return StepMap(sp.Matrix(new), tuple(params), h, self.name, loss)
+        t = self.time
+        if t in params or t == h:
+            raise InputError(f"the schedule's time {t} cannot also be a parameter or the step size")
+        if t in loss.free_symbols:
+            raise InputError(f"the loss cannot depend on the schedule's time {t}")
+        s = self.schedule
+        new = [p - h * s * g for p, g in zip(params, gradient(loss, params), strict=True)]
+        return StepMap(sp.Matrix([*new, t + h]), (*params, t), h, self.name, loss)
+
+    def flow(self, loss, params, h, order):
+        """The modified flow of θ (with a schedule: the θ-components of the flow of (θ, t), t a
+        constant symbol in them).
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> a, t, h = sp.symbols("a t h")
+        >>> GD(schedule=1 + t).flow(a**2 / 2, (a,), h, 1).terms[1]
+        Matrix([[-a*t**2/2 - a*t]])
+        """
+        full = self.flow_and_step(loss, params, h, order)[0]
+        if self.schedule is None:
+            return full
+        d = len(params)
+        terms = [list(term)[:d] for term in full.terms]
+        return ModifiedFlow.from_exprs(terms, params, h, method=self.name, loss=loss)
 
 
 @dataclass(frozen=True)
