@@ -165,6 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="decoupled weight decay lambda of adamw (number or symbol)",
     )
     derive.add_argument(
+        "--schedule",
+        metavar="S",
+        help="a learning-rate schedule s(t) for gd: step n uses the rate h*s(t) at t = n*h, e.g. "
+        "'1/(1 + t)'; the terms and the modified loss then depend on t",
+    )
+    derive.add_argument(
         "--time",
         default="step",
         choices=["step", "effective"],
@@ -778,6 +784,8 @@ def _method(args: argparse.Namespace):
     from .optim import OPTIMIZERS, Adam, AdamW, HeavyBall, Nesterov, RMSProp
 
     adaptive_flags = args.beta2 != "beta2" or args.eps != "epsilon"
+    if getattr(args, "schedule", None) is not None and args.method != "gd":
+        raise BeaError("--schedule applies to gd only")
     if args.weight_decay != "lam" and args.method != "adamw":
         raise BeaError("--weight-decay applies to adamw only")
     if args.method in ("heavy-ball", "nesterov"):
@@ -798,6 +806,11 @@ def _method(args: argparse.Namespace):
         return RMSProp("rho" if args.beta == "beta" else args.beta, args.eps)
     if args.beta != "beta" or adaptive_flags:
         raise BeaError("--beta, --beta2 and --eps apply to momentum and adaptive methods only")
+    schedule = getattr(args, "schedule", None)
+    if schedule is not None:
+        from .optim import GD
+
+        return GD(schedule=schedule)
     return OPTIMIZERS[args.method]
 
 

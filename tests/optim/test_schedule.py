@@ -71,3 +71,14 @@ def test_bad_schedules_are_clear_errors():
         GD(schedule="__import__('os').getcwd()")
     with pytest.raises(bea.InputError, match="not smooth"):
         GD(schedule=sp.Abs(t - 1))
+
+
+def test_schedule_from_the_command_line(capsys):
+    from bea.cli import main
+
+    argv = ["derive", "(a*b - 0.6)**2/2", "--params", "a", "b", "--schedule", "1/(1 + t)"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "E~ = " in out and "t + 1" in out
+    assert main([*argv, "--method", "heavy-ball"]) == 2
+    assert "--schedule applies to gd only" in capsys.readouterr().err
