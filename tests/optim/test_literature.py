@@ -401,3 +401,18 @@ def test_adamw_decay_is_not_preconditioned_unlike_l2_decay_inside_adam():
     # and it follows its flow numerically: local error O(h^(p+2))
     v = bea.verify(E, [a, b], [[0.8, -0.3]], orders=(0, 1), method=AdamW(b1, b2, eps, lam))
     assert np.allclose([v.local_slopes[0], v.local_slopes[1]], [2, 3], atol=0.15)
+
+
+def test_effective_time_heavy_ball_is_verified_numerically():
+    """Ghosh et al.'s normalisation (one step = time h/(1 − β)) is measured like the step-time
+    flow: local slopes p + 2 and global slopes p + 1."""
+    v = bea.verify(
+        "(a*b - 0.6)**2/2",
+        ["a", "b"],
+        [1.5, 0.8],
+        orders=(0, 1, 2),
+        method=HeavyBall(sp.Rational(1, 2), "effective"),
+    )
+    for p in (0, 1, 2):
+        assert abs(v.local_slopes[p] - (p + 2)) < 0.15
+        assert abs(v.global_slopes[p] - (p + 1)) < 0.15
