@@ -595,6 +595,8 @@ class ModifiedFlow:
         """
         j = self._index(j)
         view = self._hamiltonian_view(poisson, hamiltonian)
+        if hamiltonian is not None and not view._loss_is_potential:
+            raise InputError(f"f_0 is not B∇H for the given Hamiltonian H = {view.loss}")
         if not view.is_gradient(j):
             raise NotHamiltonianError(j, view.antisymmetric_jacobian(j))
         if j == 0 and view._loss_is_potential:

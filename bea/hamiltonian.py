@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import sympy as sp
 
-from ._checks import check_symbols
+from ._checks import check_step_symbol, check_symbols
 from .bseries.rk import METHODS as RK_METHODS
 from .errors import InputError
 from .flow import ModifiedFlow
@@ -98,7 +98,7 @@ def hamiltonian_flow(
     state = (*q, *p)
     if len(set(state)) != len(state):
         raise InputError("a symbol cannot be both a position and a momentum")
-    h = sp.Symbol("h") if h is None else h
+    h = sp.Symbol("h") if h is None else check_step_symbol(h)
     if h in state:
         raise InputError(f"the step size {h} cannot also be a state variable")
     H = as_expression(hamiltonian, state, what="Hamiltonian")

@@ -135,6 +135,8 @@ def test_a_given_poisson_matrix_and_bad_structures():
     with pytest.raises(bea.InputError, match="not allowed|never accepted"):
         canonical.hamiltonian(0, hamiltonian="__import__('os').getcwd()")
     assert canonical.hamiltonian(0, hamiltonian=str(H)) == H
+    with pytest.raises(bea.InputError, match="is not B∇H for the given Hamiltonian"):
+        canonical.hamiltonian(1, hamiltonian=H + q**3)
 
 
 # ---------------------------------------------------------------- bea.hamiltonian_flow and CLI
