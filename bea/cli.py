@@ -850,9 +850,12 @@ def _derive(args: argparse.Namespace) -> str:
             )
         return "\n".join(lines)
     params = ", ".join(map(str, flow.state))
+    method = flow.method
+    if getattr(args, "schedule", None) is not None:
+        method += f", learning rate {flow.h}*s(t) at t = n*{flow.h} with s(t) = {args.schedule}"
     lines = [
         f"loss      E = {flow.loss}",
-        f"method    {flow.method}, step size {flow.h}, parameters {params}",
+        f"method    {method}, step size {flow.h}, parameters {params}",
         f"modified flow  d(theta)/dt = f_0 + h f_1 + ... + h^{flow.order} f_{flow.order}:",
     ]
     for j, term in enumerate(flow.terms):

@@ -97,7 +97,7 @@ def _modified_terms(ring: DiffRing, d: Sequence[Vec], order: int) -> list[Vec]:
     one = QQ(1)
     terms: list[Vec] = [list(d[1])]
     c: dict[tuple[int, int], Vec] = {(1, 0): terms[0]}
-    jac: dict[tuple[int, int], list[list[PolyElement]]] = {}
+    jac: dict[tuple, list[list[PolyElement]]] = {}
     # every product is kept as a linear form over the products formed from a Jacobian, so the
     # products of the second kind cost nothing until a term is summed
     formed: dict[object, Vec] = {}
@@ -116,8 +116,9 @@ def _modified_terms(ring: DiffRing, d: Sequence[Vec], order: int) -> list[Vec]:
                 for kk in range(3, i + 3):
                     add_form(out, form(kk, i + 2 - kk, j), QQ(-2, math.factorial(kk)))
                 if any(d[i + 2]):
-                    J = ring.jacobian(d[i + 2])
-                    formed[("d", i + 2, j)] = [ring.dot(row, terms[j]) for row in J]
+                    if ("d", i + 2) not in jac:
+                        jac[("d", i + 2)] = ring.jacobian(d[i + 2])
+                    formed[("d", i + 2, j)] = [ring.dot(row, terms[j]) for row in jac[("d", i + 2)]]
                     out[("d", i + 2, j)] = QQ(2)
             else:
                 if (k, i) not in jac:
