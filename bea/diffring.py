@@ -522,6 +522,15 @@ class DiffRing:
 
         Raises :class:`~bea.errors.InputError` when the result has more than :data:`MAX_TERMS`
         terms.
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> a, b = sp.symbols("a b")
+        >>> R = DiffRing([sp.exp(a)], [a, b])
+        >>> x, y, e = R.to_ring(a), R.to_ring(b), R.to_ring(sp.exp(a))
+        >>> R.to_sympy(R.dot([x, y], [e, e - x]))
+        -a*b + a*exp(a) + b*exp(a)
         """
         out = self.ring.zero
         get, mul, zero = out.get, self.ring.monomial_mul, QQ.zero

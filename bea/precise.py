@@ -50,6 +50,16 @@ class LocalVerification:
         not their differences, must be representable).
     fits : dict[int, SlopeFit]
         Fitted orders of the worst error over the points; expected p + 2.
+
+    Examples
+    --------
+    >>> import sympy as sp, bea
+    >>> from bea.optim import GD
+    >>> t, h = sp.symbols("t h")
+    >>> v = verify_local(bea.modified_flow(t**3 / 3, [t], 1), GD().step_map(t**3 / 3, (t,), h),
+    ...                  [[0.5]], digits=30)
+    >>> v.digits, sorted(v.errors), round(v.local_slopes[1])
+    (30, [0, 1], 3)
     """
 
     orders: tuple[int, ...]
