@@ -231,9 +231,8 @@ def _add_hamiltonian(sub) -> None:
 def _hamiltonian(args: argparse.Namespace) -> str:
     import sympy as sp
 
-    from .flow import expression_text, symbol_table
+    from .flow import expression_text
     from .hamiltonian import hamiltonian_flow
-    from .io import dumps
     from .parsing import as_expression
 
     flow = hamiltonian_flow(args.hamiltonian, args.q, args.p, args.order, args.method)
@@ -243,8 +242,10 @@ def _hamiltonian(args: argparse.Namespace) -> str:
     top = flow.order if first_bad is None else first_bad - 1
     H_tilde = flow.modified_hamiltonian(top, hamiltonian=H) if top >= 0 else None
     if args.format == "json":
-        data = flow.to_dict()
-        data.update(
+        return _json_document(
+            flow,
+            [H] + ([H_tilde] if H_tilde is not None else []),
+            drop=("gradient",),
             order=flow.order,
             hamiltonian=expression_text(H),
             hamiltonian_terms=flags,
@@ -252,10 +253,6 @@ def _hamiltonian(args: argparse.Namespace) -> str:
             modified_hamiltonian_order=top,
             first_non_hamiltonian=first_bad,
         )
-        data.pop("gradient", None)
-        extra = [H] + ([H_tilde] if H_tilde is not None else [])
-        data["symbols"] = {**symbol_table(extra), **data["symbols"]}
-        return dumps(data).rstrip("\n")
     if args.format == "latex":
         lines = [flow.latex()]
         if H_tilde is not None:
@@ -784,7 +781,8 @@ def _method(args: argparse.Namespace):
     from .optim import OPTIMIZERS, Adam, AdamW, HeavyBall, Nesterov, RMSProp
 
     adaptive_flags = args.beta2 != "beta2" or args.eps != "epsilon"
-    if getattr(args, "schedule", None) is not None and args.method != "gd":
+    schedule = getattr(args, "schedule", None)  # bea derive only
+    if schedule is not None and args.method != "gd":
         raise BeaError("--schedule applies to gd only")
     if args.weight_decay != "lam" and args.method != "adamw":
         raise BeaError("--weight-decay applies to adamw only")
@@ -806,7 +804,6 @@ def _method(args: argparse.Namespace):
         return RMSProp("rho" if args.beta == "beta" else args.beta, args.eps)
     if args.beta != "beta" or adaptive_flags:
         raise BeaError("--beta, --beta2 and --eps apply to momentum and adaptive methods only")
-    schedule = getattr(args, "schedule", None)
     if schedule is not None:
         from .optim import GD
 
@@ -818,8 +815,7 @@ def _derive(args: argparse.Namespace) -> str:
     import sympy as sp
 
     from .derive import modified_flow
-    from .flow import expression_text, symbol_table
-    from .io import dumps
+    from .flow import expression_text
 
     flow = modified_flow(args.loss, args.params, order=args.order, method=_method(args))
     if args.format in ("python", "jax"):
@@ -829,17 +825,15 @@ def _derive(args: argparse.Namespace) -> str:
     loss_tilde = flow.modified_loss(top) if top >= 0 else None
     gradient = [flow.is_gradient(j) for j in range(flow.order + 1)]
     if args.format == "json":
-        data = flow.to_dict()
-        data.update(
+        return _json_document(
+            flow,
+            [flow.loss] + ([loss_tilde] if loss_tilde is not None else []),
             order=flow.order,
             loss=expression_text(flow.loss),
             modified_loss=None if loss_tilde is None else expression_text(loss_tilde),
             modified_loss_order=top,
             first_non_gradient=first_bad,
         )
-        extra = [flow.loss] + ([loss_tilde] if loss_tilde is not None else [])
-        data["symbols"] = {**symbol_table(extra), **data["symbols"]}
-        return dumps(data).rstrip("\n")
     if args.format == "latex":
         lines = [flow.latex()]
         if loss_tilde is not None:
@@ -873,6 +867,19 @@ def _derive(args: argparse.Namespace) -> str:
             f"(antisymmetric Jacobian entry (0,1): {_first_nonzero(obstruction)})"
         )
     return "\n".join(lines)
+
+
+def _json_document(flow, exprs, *, drop: Sequence[str] = (), **fields) -> str:
+    """The flow's JSON with ``fields`` added (``drop`` removed) and ``exprs``' symbols declared."""
+    from .flow import symbol_table
+    from .io import dumps
+
+    data = flow.to_dict()
+    for key in drop:
+        data.pop(key, None)
+    data.update(fields)
+    data["symbols"] = {**symbol_table(exprs), **data["symbols"]}
+    return dumps(data).rstrip("\n")
 
 
 def _first_nonzero(matrix):

@@ -594,14 +594,15 @@ class ModifiedFlow:
         -p*sin(q)/2
         """
         j = self._index(j)
-        view = self._hamiltonian_view(poisson, hamiltonian)
+        base = self._hamiltonian_view(poisson, None)
+        view = base if hamiltonian is None else self._hamiltonian_view(poisson, hamiltonian)
         if hamiltonian is not None and not view._loss_is_potential:
             raise InputError(f"f_0 is not B∇H for the given Hamiltonian H = {view.loss}")
-        if not view.is_gradient(j):
-            raise NotHamiltonianError(j, view.antisymmetric_jacobian(j))
+        if not base.is_gradient(j):  # the test does not depend on H: one view answers it
+            raise NotHamiltonianError(j, base.antisymmetric_jacobian(j))
         if j == 0 and view._loss_is_potential:
             return view.loss
-        return view.potential(j)
+        return view._potentials[j]
 
     def modified_hamiltonian(
         self, order: int | None = None, *, poisson=None, hamiltonian: sp.Expr | None = None
@@ -672,10 +673,8 @@ class ModifiedFlow:
                 )
             if B.T != -B or B.det() == 0:
                 raise InputError("poisson must be antisymmetric and invertible")
-        if hamiltonian is not None:
-            hamiltonian = as_expression(hamiltonian, self.state, what="Hamiltonian")
-        key = (tuple(B), hamiltonian)
         views = self.__dict__.setdefault("_hamiltonian_views", {})
+        key = tuple(B)
         if key not in views:
             ring, terms = self._ring_view
             minus_inv = -B.inv()
@@ -684,9 +683,14 @@ class ModifiedFlow:
                 [ring.combine(list(zip(coeff[r], f, strict=True))) for r in range(n)] for f in terms
             ]
             views[key] = ModifiedFlow.from_ring(
-                ring, new, state=self.state, h=self.h, method=self.method, loss=hamiltonian
+                ring, new, state=self.state, h=self.h, method=self.method
             )
-        return views[key]
+        if hamiltonian is None:
+            return views[key]
+        hamiltonian = as_expression(hamiltonian, self.state, what="Hamiltonian")
+        if (key, hamiltonian) not in views:  # the same terms and ring, H recorded as the loss
+            views[(key, hamiltonian)] = dataclasses.replace(views[key], loss=hamiltonian)
+        return views[(key, hamiltonian)]
 
     # ------------------------------------------------------------------ export
     _EXPORTS = ("field", "loss", "regularizer")

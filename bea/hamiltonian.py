@@ -38,8 +38,10 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
+_TABLEAUS = {_slug(name): method for name, method in RK_METHODS.items()}
+
 #: The method names :func:`hamiltonian_flow` accepts.
-HAMILTONIAN_METHODS = (*_SEPARABLE, *sorted(_slug(n) for n in RK_METHODS))
+HAMILTONIAN_METHODS = (*_SEPARABLE, *sorted(_TABLEAUS))
 
 
 def hamiltonian_flow(
@@ -107,8 +109,8 @@ def hamiltonian_flow(
     Hq = [sp.diff(H, s) for s in q]
     Hp = [sp.diff(H, s) for s in p]
     if method not in _SEPARABLE:
-        tableau = {_slug(n): m for n, m in RK_METHODS.items()}[method]
-        flow = modified_equation(tableau, list(state), h, order, field=[*Hp, *(-g for g in Hq)])
+        field = [*Hp, *(-g for g in Hq)]
+        flow = modified_equation(_TABLEAUS[method], list(state), h, order, field=field)
         return flow.with_method(method)
     if any(sp.expand(sp.diff(g, s)) != 0 for g in Hq for s in p):
         raise InputError(
