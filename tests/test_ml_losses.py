@@ -74,6 +74,23 @@ def test_order_one_modified_loss_is_the_paper_formula(name, no_simplify):
     assert ring.vanishes(ring.to_ring(diff))
 
 
+def test_ten_parameter_non_polynomial_loss_at_order_one(no_simplify):
+    """The hostile sweep's unbounded case: 10 parameters, exp, log and sin, order 1 (it ran past
+    200 s when potentials were integrated one variable at a time). Now read off the ring without
+    sympy's integrator, and equal to the paper's formula."""
+    w = sp.symbols("w0:10")
+    loss = (
+        sp.log(1 + sp.exp(-sum((i + 1) * wi for i, wi in enumerate(w))))
+        + sum(wi**2 for wi in w) / 10
+        + sum(sp.sin(wi) for wi in w) / 3
+    )
+    flow = bea.modified_flow(loss, list(w), order=1)
+    paper = loss + flow.h / 4 * sum(sp.diff(loss, p) ** 2 for p in w)
+    diff = sp.expand(flow.modified_loss() - paper)
+    ring = DiffRing([diff], list(w))
+    assert ring.vanishes(ring.to_ring(diff))
+
+
 @pytest.mark.parametrize("name", ["logistic", "linear-regression"])
 def test_order_two_gradient_test(name, no_simplify):
     loss, params = LOSSES[name]()
