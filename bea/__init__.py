@@ -39,6 +39,10 @@ _LAZY = {
     "modified_loss": "bea.derive",
     "load_json": "bea.derive",
     "parse_loss": "bea.parsing",
+    "stochastic_modified_equation": "bea.sme",
+    "StochasticModifiedEquation": "bea.sme",
+    "verify_weak": "bea.sme",
+    "WeakVerification": "bea.sme",
 }
 
 __all__ = [
@@ -52,7 +56,9 @@ __all__ = [
     "NotHamiltonianError",
     "Report",
     "Splitting",
+    "StochasticModifiedEquation",
     "Verification",
+    "WeakVerification",
     "__version__",
     "figures",
     "hamiltonian_flow",
@@ -63,9 +69,11 @@ __all__ = [
     "modified_loss",
     "parse_loss",
     "reproduce",
+    "stochastic_modified_equation",
     "verify",
     "verify_flow",
     "verify_local",
+    "verify_weak",
 ]
 
 
@@ -86,6 +94,7 @@ _SUBMODULES = {
     "precise",
     "relation",
     "routes",
+    "sme",
     "splitting",
     "step",
     "study",

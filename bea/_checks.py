@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+import numpy as np
 import sympy as sp
 
 from .errors import InputError
@@ -19,6 +20,7 @@ __all__ = [
     "check_step_symbol",
     "check_symbols",
     "exact",
+    "finite_floats",
     "hyper_parameter",
 ]
 
@@ -198,3 +200,30 @@ def hyper_parameter(
         right = ")" if hi_open else "]"
         raise InputError(f"{name} must lie in {left}{lo}, {hi}{right}, got {value}")
     return value
+
+
+def finite_floats(value, what: str) -> np.ndarray:
+    """``value`` as a float64 array of finite numbers, or a one-line error naming ``what``.
+
+    Strings are refused (never parsed as numbers here), so nothing a user types is evaluated.
+
+    Examples
+    --------
+    >>> finite_floats([1, 2.5], "the point")
+    array([1. , 2.5])
+    >>> finite_floats("1; rm", "the point")
+    Traceback (most recent call last):
+    ...
+    bea.errors.InputError: the point must be numbers, got '1; rm'
+    """
+    if isinstance(value, str | bytes) or (
+        isinstance(value, list | tuple) and any(isinstance(v, str | bytes) for v in value)
+    ):
+        raise InputError(f"{what} must be numbers, got {str(value)[:60]!r}")
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(f"{what} must be numbers, got {str(value)[:60]!r}") from None
+    if not np.all(np.isfinite(array)):
+        raise InputError(f"{what} must be finite numbers")
+    return array

@@ -159,6 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--eps", default="epsilon", metavar="E", help="epsilon of adam/rmsprop (number or symbol)"
     )
     derive.add_argument(
+        "--eps-outside",
+        action="store_true",
+        help="adam/adamw/rmsprop with epsilon outside the root, m/(sqrt(v) + eps), as PyTorch",
+    )
+    derive.add_argument(
         "--weight-decay",
         default="lam",
         metavar="L",
@@ -695,6 +700,11 @@ def _add_verify(sub) -> None:
     verify.add_argument("--beta2", default="beta2", metavar="B2", help="beta2 of adam")
     verify.add_argument("--eps", default="epsilon", metavar="E", help="epsilon of adam/rmsprop")
     verify.add_argument(
+        "--eps-outside",
+        action="store_true",
+        help="adam/adamw/rmsprop with epsilon outside the root, m/(sqrt(v) + eps), as PyTorch",
+    )
+    verify.add_argument(
         "--weight-decay", default="lam", metavar="L", help="decoupled weight decay lambda of adamw"
     )
     verify.add_argument("--time", default="step", choices=["step"], help=argparse.SUPPRESS)
@@ -786,6 +796,9 @@ def _method(args: argparse.Namespace):
         raise BeaError("--schedule applies to gd only")
     if args.weight_decay != "lam" and args.method != "adamw":
         raise BeaError("--weight-decay applies to adamw only")
+    outside = args.eps_outside
+    if outside and args.method not in ("adam", "adamw", "rmsprop"):
+        raise BeaError("--eps-outside applies to adam, adamw and rmsprop only")
     if args.method in ("heavy-ball", "nesterov"):
         if adaptive_flags:
             raise BeaError("--beta2 and --eps apply to adam, adamw and rmsprop only")
@@ -796,12 +809,12 @@ def _method(args: argparse.Namespace):
     if args.method in ("adam", "adamw"):
         beta1 = "beta1" if args.beta == "beta" else args.beta
         if args.method == "adamw":
-            return AdamW(beta1, args.beta2, args.eps, args.weight_decay)
-        return Adam(beta1, args.beta2, args.eps)
+            return AdamW(beta1, args.beta2, args.eps, args.weight_decay, eps_outside=outside)
+        return Adam(beta1, args.beta2, args.eps, eps_outside=outside)
     if args.method == "rmsprop":
         if args.beta2 != "beta2":
             raise BeaError("rmsprop has no --beta2 (its rho is --beta)")
-        return RMSProp("rho" if args.beta == "beta" else args.beta, args.eps)
+        return RMSProp("rho" if args.beta == "beta" else args.beta, args.eps, eps_outside=outside)
     if args.beta != "beta" or adaptive_flags:
         raise BeaError("--beta, --beta2 and --eps apply to momentum and adaptive methods only")
     if schedule is not None:
@@ -847,6 +860,8 @@ def _derive(args: argparse.Namespace) -> str:
     method = flow.method
     if getattr(args, "schedule", None) is not None:
         method += f", learning rate {flow.h}*s(t) at t = n*{flow.h} with s(t) = {args.schedule}"
+    if getattr(args, "eps_outside", False):
+        method += " with epsilon outside the root"
     lines = [
         f"loss      E = {flow.loss}",
         f"method    {method}, step size {flow.h}, parameters {params}",

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from ._checks import check_order
+from ._checks import check_order, finite_floats
 from .errors import BeaError, InputError
 from .flow import ModifiedFlow
 from .io import dumps, jsonable
@@ -264,11 +264,9 @@ def verify_flow(
         raise InputError("the flow and the step act on different states or step sizes")
     horizon = _positive(horizon, "the horizon")
     d = len(flow.state)
-    points = np.atleast_2d(np.asarray(point, dtype=float))
+    points = np.atleast_2d(finite_floats(point, "starting points"))
     if points.shape[-1] != d or points.ndim != 2:
         raise InputError(f"starting points need {d} coordinates each, got shape {points.shape}")
-    if not np.all(np.isfinite(points)):
-        raise InputError("starting points must be finite")
     values = numeric_values(values, (*flow.state, flow.h))
     run = compile_stepper(step, flow, values)
     field = compile_flow(flow, values, orders)

@@ -74,6 +74,7 @@ def main() -> None:
         steps=np.geomspace(0.0025, 0.04, 12),
     ).plot()
     figs["modified_hamiltonian_energy"] = _energy_figure()
+    figs["verify_sme"] = sme_figure()
     try:  # the neural-network figures need the optional extra bea[deep]
         import bea.deep as bd
     except bea.InputError as err:
@@ -86,6 +87,18 @@ def main() -> None:
         _section5()
     for name, fig in figs.items():
         print("wrote", save_figure(fig, STATIC / f"{name}.png"))
+
+
+def sme_figure(paths: int = 200_000):
+    """SGD with replacement on four examples of the paper's model against its stochastic modified
+    equations of weak order 1 and 2 (float64; about 3 minutes; the same run as
+    ``benchmarks/bench_sme.py``)."""
+    xs, ys = (0.5, 1.0, 1.5, 2.0), (1.0, 0.2, 1.4, 0.6)
+    sme = bea.stochastic_modified_equation(
+        [f"({y} - a*b*{x})**2/2" for x, y in zip(xs, ys, strict=True)], ["a", "b"]
+    )
+    steps = [0.05, 0.025, 0.0125, 0.00625]
+    return bea.verify_weak(sme, (1.2, 0.8), steps=steps, paths=paths, substeps=2).plot()
 
 
 def _energy_figure(step: float = 0.2, steps: int = 20_000):

@@ -229,3 +229,18 @@ def test_adamw_from_the_command_line(capsys):
     assert "-t/10 - t/sqrt(t**2 + 1)" in capsys.readouterr().out
     assert main(["derive", "t**2/2", "--params", "t", "--weight-decay", "0.1"]) == 2
     assert "--weight-decay applies to adamw only" in capsys.readouterr().err
+
+
+def test_eps_outside_from_the_command_line(capsys):
+    argv = ["derive", "t**2/2", "--params", "t", "--order", "0", "--eps", "1", "--eps-outside"]
+    assert main([*argv, "--method", "rmsprop", "--beta", "0.9"]) == 0
+    out = capsys.readouterr().out
+    assert "-t/(sqrt(t**2) + 1)" in out and "epsilon outside the root" in out
+    assert main([*argv, "--method", "adamw", "--weight-decay", "0.1"]) == 0
+    assert "-t/10 - t/(sqrt(t**2) + 1)" in capsys.readouterr().out
+    assert main([*argv, "--method", "heavy-ball"]) == 2
+    assert "--eps-outside applies to adam, adamw and rmsprop" in capsys.readouterr().err
+    verify = ["verify", "--loss", "t**4/4 + t**2/2", "--params", "t", "--point", "0.8"]
+    verify += ["--method", "adam", "--beta", "0.5", "--beta2", "0.75", "--eps", "0.1"]
+    assert main([*verify, "--eps-outside", "--orders", "0", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["local_slopes"]["0"] == pytest.approx(2, abs=0.1)

@@ -70,6 +70,16 @@ CALLS = {
         ),
         {"orders": (0,), "values": {"y": 1}},
     ),
+    "stochastic_modified_equation": (
+        bea.stochastic_modified_equation,
+        (["(a - 1)**2", "(a + 1)**2"], ["a"]),
+        {"batch_size": 1},
+    ),
+    "verify_weak": (
+        bea.verify_weak,
+        (None, [0.5]),
+        {"steps": [0.5], "paths": 100, "values": {}, "horizon": 1.0},
+    ),
     "Splitting": (bea.Splitting, ((["p", "0"], ["0", "q"]), ((0, 1), (1, 1))), {}),
     "hamiltonian_flow": (bea.hamiltonian_flow, ("p**2/2 + q**4/4", ["q"], ["p"]), {"order": 1}),
     "parse_loss": (bea.parse_loss, ("a**2", ["a"]), {}),
@@ -157,6 +167,8 @@ EXEMPT = {
     "header_text": "text placed inside a docstring",
     "Source": "a record written by function_source",
     "LocalVerification": "a record written by verify_local",
+    "WeakVerification": "a record written by verify_weak",
+    "StochasticModifiedEquation": "a record written by stochastic_modified_equation",
     "figures": "covered (it runs a study; only its folder argument is a string)",
     "butcher_product": "trees only",
     "compose": "B-series only",
@@ -209,6 +221,7 @@ EXEMPT = {
     "figure_bytes": "a figure",
     "save_figure": "a figure and a path (paths are swept through atomic_write)",
     "plot_verification": "a Verification",
+    "plot_weak": "a WeakVerification",
     "order_color": "an int",
     "style": "no arguments",
     "plot_curl": "study results",
@@ -244,6 +257,7 @@ PUBLIC_MODULES = [
     "bea.hamiltonian",
     "bea.splitting",
     "bea.precise",
+    "bea.sme",
     "bea.verification",
     "bea.regularization",
     "bea.optim.base",
@@ -309,6 +323,8 @@ def _arguments(name):
         args = (bea.modified_equation(step, order=1), step, [1.0])
     if name == "preconditioned_loss":
         args = (_flow(), args[1])
+    if name == "verify_weak":
+        args = (bea.stochastic_modified_equation(["(a - 1)**2", "(a + 1)**2"], ["a"]), args[1])
     if name == "load_json":
         args = (_flow().to_json(),)
     return fn, list(args), dict(kwargs)

@@ -45,6 +45,7 @@ LAYERS = {
     "bea.splitting": 7,
     "bea.verification": 7,
     "bea.precise": 7,
+    "bea.sme": 8,
     "bea.study": 8,
     "bea.deep": 8,
     "bea.series": 8,  # deprecated alias of bea.derive/bea.taylor names
@@ -63,6 +64,7 @@ LOCAL_IMPORTS_ALLOWED = {
     ("bea.cli", "*"),
     # matplotlib is loaded only when a figure is drawn
     ("bea.verification", "bea.plots.convergence"),
+    ("bea.sme", "bea.plots.convergence"),
     ("bea.study.figures", "bea.study.plots"),
     ("bea.study.figures", "bea.plots.convergence"),
 }

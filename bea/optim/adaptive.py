@@ -1,9 +1,10 @@
-"""Adaptive methods after the transient: Adam and RMSProp (ε inside the square root), whose
-modified fields are preconditioned gradients (Cattaneo, Klusowski & Shigida, ICML 2024)."""
+"""Adaptive methods after the transient: Adam and RMSProp (ε inside the square root, or outside
+it as PyTorch and TensorFlow place it), whose modified fields are preconditioned gradients
+(Cattaneo, Klusowski & Shigida, ICML 2024)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy as sp
 
@@ -35,6 +36,10 @@ class Adam(Optimizer):
         In [0, 1); ``beta1 = 0`` is RMSProp.
     eps : number or sympy Symbol
         > 0.
+    eps_outside : bool, keyword only
+        ``True``: θ' = θ − h m'/(√v' + ε), the form of PyTorch's and TensorFlow's Adam. The
+        slow manifold has v = ∇E², so the field holds √(∂ᵢE²) = |∂ᵢE|: it is smooth, and the
+        expansion valid, where no component of the gradient vanishes.
 
     Examples
     --------
@@ -43,20 +48,29 @@ class Adam(Optimizer):
     >>> flow = bea.modified_flow(t**2 / 2, [t], 0, method=Adam(0.9, 0.999, 1e-8))
     >>> flow.terms[0]
     Matrix([[-t/sqrt(t**2 + 1/100000000)]])
+    >>> outside = Adam(0.9, 0.999, 1e-8, eps_outside=True)
+    >>> bea.modified_flow(t**2 / 2, [t], 0, method=outside).terms[0]
+    Matrix([[-t/(sqrt(t**2) + 1/100000000)]])
     """
 
     beta1: object = sp.Symbol("beta1")
     beta2: object = sp.Symbol("beta2")
     eps: object = sp.Symbol("epsilon", positive=True)
+    eps_outside: bool = field(default=False, kw_only=True)
     name = "adam"  # RMSProp when beta1 = 0
 
     def __post_init__(self):
         object.__setattr__(self, "beta1", hyper_parameter(self.beta1, "beta1", lo=0, hi=1))
         object.__setattr__(self, "beta2", hyper_parameter(self.beta2, "beta2", lo=0, hi=1))
         object.__setattr__(self, "eps", _eps(self.eps))
+        _check_outside(self.eps_outside)
+
+    def _scale(self, v):
+        """1/√(v + ε), or 1/(√v + ε) with ε outside the root."""
+        return 1 / (sp.sqrt(v) + self.eps) if self.eps_outside else 1 / sp.sqrt(v + self.eps)
 
     def preconditioner(self, loss, params) -> sp.Matrix:
-        """P = diag(1/√(∂ᵢE² + ε)), the order-0 preconditioner.
+        """P = diag(1/√(∂ᵢE² + ε)) (or 1/(|∂ᵢE| + ε) with ε outside), the order-0 preconditioner.
 
         Examples
         --------
@@ -65,7 +79,7 @@ class Adam(Optimizer):
         >>> Adam(0.9, 0.999, 1).preconditioner(t**2 / 2, [t])
         Matrix([[1/sqrt(t**2 + 1)]])
         """
-        return sp.diag(*[1 / sp.sqrt(g**2 + self.eps) for g in gradient(loss, params)])
+        return sp.diag(*[self._scale(g**2) for g in gradient(loss, params)])
 
     def step_map(self, loss, params, h):
         """The step on (θ, m, v); θ uses the new moments m', v'."""
@@ -73,7 +87,7 @@ class Adam(Optimizer):
         g = gradient(loss, params)
         m1 = [self.beta1 * a + (1 - self.beta1) * gi for a, gi in zip(m0, g, strict=True)]
         v1 = [self.beta2 * b + (1 - self.beta2) * gi**2 for b, gi in zip(v0, g, strict=True)]
-        new = [p - h * a / sp.sqrt(b + self.eps) for p, a, b in zip(params, m1, v1, strict=True)]
+        new = [p - h * a * self._scale(b) for p, a, b in zip(params, m1, v1, strict=True)]
         return SlowFastMap(sp.Matrix(new + m1 + v1), tuple(params), h, m0 + v0, self.name, loss)
 
 
@@ -120,6 +134,11 @@ class AdamW(Adam):
         )
 
 
+def _check_outside(value):
+    if not isinstance(value, bool):
+        raise InputError(f"eps_outside must be True or False, got {value!r}")
+
+
 def _eps(value):
     """ε: a number, or a name (a positive symbol)."""
     if isinstance(value, str) and value.strip().isidentifier():
@@ -137,6 +156,8 @@ class RMSProp(Optimizer):
         In [0, 1).
     eps : number or sympy Symbol
         > 0.
+    eps_outside : bool, keyword only
+        As :class:`Adam`: θ' = θ − h∇E/(√v' + ε).
 
     Examples
     --------
@@ -146,11 +167,16 @@ class RMSProp(Optimizer):
 
     rho: object = sp.Symbol("rho")
     eps: object = sp.Symbol("epsilon", positive=True)
+    eps_outside: bool = field(default=False, kw_only=True)
     name = "rmsprop"
 
     def __post_init__(self):
         object.__setattr__(self, "rho", hyper_parameter(self.rho, "rho", lo=0, hi=1))
         object.__setattr__(self, "eps", _eps(self.eps))
+        _check_outside(self.eps_outside)
+
+    def _scale(self, v):
+        return Adam._scale(self, v)
 
     @property
     def beta1(self):
@@ -163,7 +189,7 @@ class RMSProp(Optimizer):
         return self.rho
 
     def preconditioner(self, loss, params) -> sp.Matrix:
-        """P = diag(1/√(∂ᵢE² + ε)), as for :class:`Adam`."""
+        """P = diag(1/√(∂ᵢE² + ε)) (or 1/(|∂ᵢE| + ε)), as for :class:`Adam`."""
         return Adam.preconditioner(self, loss, params)
 
     def step_map(self, loss, params, h):

@@ -7,7 +7,7 @@ from matplotlib.ticker import FuncFormatter
 
 from .style import order_color, style
 
-__all__ = ["plot_verification"]
+__all__ = ["plot_verification", "plot_weak"]
 
 
 def plot_verification(result, ax=None):
@@ -76,6 +76,82 @@ def plot_verification(result, ax=None):
             "at the resolution floor",
             ha="center",
             fontsize=8,
+        )
+        fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
+
+
+def plot_weak(result, ax=None):
+    """Plot the weak errors of a :class:`bea.WeakVerification` against h, with ±2 standard errors.
+
+    Parameters
+    ----------
+    result : WeakVerification
+    ax : matplotlib Axes, optional
+        Where to draw; default: a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import bea, matplotlib
+    >>> matplotlib.use("Agg")
+    >>> sme = bea.stochastic_modified_equation(["(w - 1)**2/2", "(w + 1)**2"], ["w"])
+    >>> fig = plot_weak(bea.verify_weak(sme, [0.5], steps=[0.2, 0.1], paths=2000))
+    >>> fig.axes[0].get_xscale()
+    'log'
+    """
+    import matplotlib.pyplot as plt
+
+    with style():
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(5.6, 4.4))
+        else:
+            fig = ax.figure
+        for p, err in result.errors.items():
+            fit, color = result.fits[p], order_color(p)
+            used = fit.used & np.isfinite(err)
+            ax.errorbar(
+                result.steps[used],
+                err[used],
+                yerr=2 * result.stderr[p][used],
+                fmt="o",
+                color=color,
+                capsize=3,
+            )
+            other = ~fit.used & np.isfinite(err) & (err > 0)
+            ax.errorbar(
+                result.steps[other],
+                err[other],
+                yerr=2 * result.stderr[p][other],
+                fmt="o",
+                mfc="none",
+                color=color,
+                alpha=0.6,
+                capsize=3,
+            )
+            label = f"weak order {p} SDE"
+            if np.isfinite(fit.slope):
+                hs = result.steps[fit.used]
+                ax.plot(hs, 10 ** (fit.intercept + fit.slope * np.log10(hs)), "-", color=color)
+                label += f": slope {fit.slope:.2f} (theory {p})"
+            ax.plot([], [], "o-", color=color, label=label)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("step size $h$")
+        ax.set_ylabel(f"largest moment error at $T = {result.horizon:g}$")
+        ax.set_title("SGD against its stochastic modified equations")
+        ax.legend(loc="upper left", fontsize=8)
+        ax.xaxis.set_minor_formatter(FuncFormatter(_minor_label(result.steps)))
+        fig.text(
+            0.5,
+            0.005,
+            f"moments E θ, E θθᵀ; bars ±2 standard errors ({result.paths} paths, float64); "
+            "open: not used in the fit",
+            ha="center",
+            fontsize=7,
         )
         fig.tight_layout(rect=(0, 0.03, 1, 1))
     return fig
