@@ -43,6 +43,8 @@ _LAZY = {
     "StochasticModifiedEquation": "bea.sme",
     "verify_weak": "bea.sme",
     "WeakVerification": "bea.sme",
+    "bias_correction_transient": "bea.transient",
+    "Transient": "bea.transient",
 }
 
 __all__ = [
@@ -57,9 +59,11 @@ __all__ = [
     "Report",
     "Splitting",
     "StochasticModifiedEquation",
+    "Transient",
     "Verification",
     "WeakVerification",
     "__version__",
+    "bias_correction_transient",
     "figures",
     "hamiltonian_flow",
     "igr",
@@ -99,6 +103,7 @@ _SUBMODULES = {
     "step",
     "study",
     "taylor",
+    "transient",
 }
 
 

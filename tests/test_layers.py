@@ -46,6 +46,7 @@ LAYERS = {
     "bea.verification": 7,
     "bea.precise": 7,
     "bea.sme": 8,
+    "bea.transient": 8,
     "bea.study": 8,
     "bea.deep": 8,
     "bea.series": 8,  # deprecated alias of bea.derive/bea.taylor names

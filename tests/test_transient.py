@@ -1,0 +1,67 @@
+"""Adam's bias-correction transient against its closed-form size h·H F₀·kβᵏ/(1 − βᵏ)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import bea
+from bea.optim import Adam, AdamW, RMSProp
+
+HALF, THREE_QUARTERS, TENTH = sp.Rational(1, 2), sp.Rational(3, 4), sp.Rational(1, 10)
+
+
+@pytest.mark.parametrize(
+    ("loss", "params", "point", "method"),
+    [
+        ("t**4/4 + t**2/2", ["t"], [0.8], Adam(HALF, THREE_QUARTERS, TENTH)),
+        ("t**4/4 + t**2/2", ["t"], [0.8], Adam(HALF, THREE_QUARTERS, TENTH, eps_outside=True)),
+        ("(a*b - 0.6)**2/2 + a**4/4", ["a", "b"], [1.2, 0.9], AdamW(HALF, 0.8, TENTH, 0.2)),
+    ],
+    ids=["adam", "adam-eps-outside", "adamw-2d"],
+)
+def test_the_transient_has_its_predicted_size_to_leading_order(loss, params, point, method):
+    steps = np.array([0.02, 0.01, 0.005])
+    tr = bea.bias_correction_transient(loss, params, point, method, steps=steps, n=12)
+    for key in ("m", "v"):
+        for k in (0, 1, 4):  # steps 1, 2 and 5, inside the transient
+            gap = np.abs(tr.measured[key][:, k] / tr.predicted[key][:, k] - 1)
+            # measured = predicted·(1 + O(h)): the gap halves with h, and is small
+            assert gap[2] < 0.25 and gap[2] < 0.65 * gap[1] < 0.65**2 * gap[0], (key, k, gap)
+    # the corrected deviation is O(h), the uncorrected one O(1)
+    first = tr.measured["m"][:, 0]
+    assert first[2] < 0.6 * first[0]
+    assert np.all(tr.measured["m, no correction"][:, 0] > 5 * first)
+
+
+def test_rmsprop_has_no_first_moment_transient_and_the_length_follows_beta2():
+    tr = bea.bias_correction_transient(
+        "t**2/2", ["t"], [1.0], RMSProp(THREE_QUARTERS, TENTH), steps=[0.01], n=200
+    )
+    assert np.all(tr.predicted["m"] == 0)
+    n_fast = tr.length(1e-6)
+    slow = bea.bias_correction_transient(
+        "t**2/2", ["t"], [1.0], RMSProp(sp.Rational(9, 10), TENTH), steps=[0.01], n=400
+    )
+    # kβᵏ < c: the length grows like 1/(1 − β) log(1/c), here about 2.5× from β = 0.75 to 0.9
+    assert 2 < slow.length(1e-6) / n_fast < 4
+    with pytest.raises(bea.InputError, match="still above"):
+        tr.length(1e-300)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"method": bea.optim.GD()}, "Adam"),
+        ({"method": Adam()}, "numeric"),
+        ({"point": [1.0, 2.0]}, "point"),
+        ({"point": "1"}, "point"),
+        ({"steps": [0.0]}, "positive"),
+        ({"n": 0}, "n must be"),
+    ],
+)
+def test_bad_input_is_one_clear_error(kwargs, message):
+    args = {"loss": "t**2/2", "params": ["t"], "point": [1.0], "method": Adam(0.5, 0.75, 0.1)}
+    with pytest.raises(bea.InputError, match=message):
+        bea.bias_correction_transient(**{**args, **kwargs})
