@@ -20,7 +20,7 @@ import sympy as sp
 import bea
 from bea.bseries.rk import EXPLICIT_EULER
 from bea.models import TwoParameter
-from bea.optim import SGD, Adam, Game, HeavyBall, ProximalPoint
+from bea.optim import GD, SGD, Adam, Game, HeavyBall, ProximalPoint
 from bea.plots.output import save_figure
 from bea.study import FIGURES
 
@@ -73,6 +73,7 @@ def main() -> None:
         orders=(0, 1, 2, 3),
         steps=np.geomspace(0.0025, 0.04, 12),
     ).plot()
+    figs.update(variant_figures())
     figs["modified_hamiltonian_energy"] = _energy_figure()
     figs["verify_sme"] = sme_figure()
     try:  # the neural-network figures need the optional extra bea[deep]
@@ -87,6 +88,31 @@ def main() -> None:
         _section5()
     for name, fig in figs.items():
         print("wrote", save_figure(fig, STATIC / f"{name}.png"))
+
+
+def variant_figures() -> dict:
+    """Adam with ε outside the root, and gradient descent with a learning-rate schedule."""
+    outside = Adam(sp.Rational(1, 2), sp.Rational(3, 4), sp.Rational(1, 10), eps_outside=True)
+    figs = {
+        "verify_adam_eps_outside": bea.verify(
+            "t**4/4 + t**2/2",
+            ["t"],
+            [[0.8], [-1.2]],
+            orders=(0, 1, 2, 3),
+            method=outside,
+            steps=np.geomspace(0.002, 0.03, 10),
+        ).plot()
+    }
+    t = sp.Symbol("t")
+    flow, step = GD(schedule=1 / (1 + t)).flow_and_step(LOSS, (a, b), h, 3)
+    figs["verify_schedule"] = bea.verify_flow(
+        flow,
+        step,
+        [[1.2, 0.7, 0.0], [0.4, 1.5, 0.5]],
+        orders=(0, 1, 2, 3),
+        steps=np.geomspace(0.004, 0.05, 10),
+    ).plot()
+    return figs
 
 
 def sme_figure(paths: int = 200_000):
