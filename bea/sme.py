@@ -73,7 +73,9 @@ class StochasticModifiedEquation:
         b(θ) = −∇ drift_loss.
     covariance : sympy Matrix
         Σ(θ), the covariance of the mini-batch gradient: c/n Σ_k (∇C_k − ∇E)(∇C_k − ∇E)ᵀ with
-        c = (n − B)/(B (n − 1)) (c = 1 for B = 1).
+        c = (n − B)/(B (n − 1)) (c = 1 for B = 1). Zero with ``sampling="shuffle"``.
+    sampling : {"replacement", "shuffle"}
+        A fresh batch at every step, or every example once per epoch in a random order.
 
     Examples
     --------
@@ -95,9 +97,13 @@ class StochasticModifiedEquation:
     drift_loss: sp.Expr
     drift: tuple
     covariance: sp.Matrix = field(repr=False)
+    sampling: str = "replacement"
 
     def noise_columns(self) -> sp.Matrix:
-        """A d × n matrix S with S Sᵀ = Σ: column k is √(c/n) (∇C_k − ∇E).
+        """A d × n matrix S with S Sᵀ = Σ_B: column k is √(c/n) (∇C_k − ∇E).
+
+        Σ_B is the covariance of a batch's gradient (the diffusion with replacement; with
+        shuffling it enters the drift only).
 
         Examples
         --------
@@ -121,6 +127,11 @@ class StochasticModifiedEquation:
 
     def __str__(self) -> str:
         theta = ", ".join(map(str, self.params))
+        if self.sampling == "shuffle":
+            return (
+                f"d({theta}) = -grad({self.drift_loss}) dt (random shuffling: no diffusion to "
+                f"weak order {self.order})"
+            )
         return (
             f"d({theta}) = -grad({self.drift_loss}) dt + sqrt({self.h}) Sigma^(1/2) dW, "
             f"Sigma = {self.covariance.tolist()} (weak order {self.order})"
@@ -144,15 +155,23 @@ def stochastic_modified_equation(
     order: int = 2,
     *,
     batch_size: int = 1,
+    sampling: str = "replacement",
     h: sp.Symbol | None = None,
 ) -> StochasticModifiedEquation:
-    """The stochastic modified equation of SGD that samples its mini-batch afresh at each step.
+    """The stochastic modified equation of SGD, sampling with replacement or by shuffling.
 
-    SGD here is θ ← θ − h ∇C_S(θ), where C_S is the mean of B distinct examples drawn uniformly
-    at every step, independently of the past (sampling with replacement across steps). Its weak
-    order-2 SDE (Li, Tai & E) is dθ = −∇(E + (h/4)‖∇E‖²) dt + √h Σ^{1/2} dW; at order 1 the drift
-    is −∇E. The drift's loss is bea's own order-1 modified loss of gradient descent on E, so it is
-    the paper's Ẽ; the mini-batch noise enters only through Σ.
+    SGD here is θ ← θ − h ∇C_S(θ), where C_S is the mean of a batch S of B examples.
+
+    - ``sampling="replacement"``: S is B distinct examples drawn uniformly at every step,
+      independently of the past. The weak order-2 SDE (Li, Tai & E) is
+      dθ = −∇(E + (h/4)‖∇E‖²) dt + √h Σ^{1/2} dW; at order 1 the drift is −∇E. The drift is bea's
+      own gradient-descent flow of E (checked against the closed form: the paper's Ẽ); the
+      mini-batch noise enters only through Σ.
+    - ``sampling="shuffle"``: every epoch visits the n examples once, in batches of B, in a fresh
+      random order. Over an epoch the batch noises sum to zero, so what is left of them is O(h²)
+      per epoch: the diffusion is O(h^{3/2}) and changes moments only at O(h³). To weak order 2
+      the equation is deterministic, dθ = −∇(E + (h/4)(‖∇E‖² + tr Σ_B)) dt — Smith et al.'s
+      mean-iterate loss (for B = 1, E + (h/4n) Σ_k ‖∇C_k‖²), averaged over the random batches.
 
     Parameters
     ----------
@@ -163,7 +182,9 @@ def stochastic_modified_equation(
     order : {1, 2}
         Weak order of the equation.
     batch_size : int
-        Examples per step, 1 ≤ B < n.
+        Examples per step, 1 ≤ B < n (with shuffling, B must divide n).
+    sampling : {"replacement", "shuffle"}
+        How batches are drawn.
     h : sympy Symbol, optional
         The step-size symbol (default ``h``).
 
@@ -203,6 +224,10 @@ def stochastic_modified_equation(
         raise InputError(f"batch_size must be a whole number, got {batch_size!r}")
     if not 1 <= batch_size < n:
         raise InputError(f"batch_size must be between 1 and {n - 1} (n = {n}), got {batch_size}")
+    if sampling not in ("replacement", "shuffle"):
+        raise InputError(f"sampling must be 'replacement' or 'shuffle', got {sampling!r}")
+    if sampling == "shuffle" and n % batch_size:
+        raise InputError(f"with shuffling the batch size must divide n = {n}, got {batch_size}")
     exprs = tuple(as_expression(c, params, what="per-example loss") for c in losses)
     for c in exprs:
         if h in c.free_symbols:
@@ -210,18 +235,31 @@ def stochastic_modified_equation(
     loss = _tidy(sum(exprs, sp.Integer(0)) / n, params)
     if not set(params) & loss.free_symbols:
         raise InputError("the mean loss does not depend on the parameters")
-    grad = [sp.diff(loss, p) for p in params]
-    # Li, Tai & E's drift loss in closed form; the drift itself is bea's own gradient-descent
-    # flow of E to order − 1 (the Taylor route), so the two are independent derivations
-    drift_loss = _tidy(loss + (h / 4 * sum(g**2 for g in grad) if order == 2 else 0), params)
-    field = modified_flow(loss, params, order - 1, h=h).vector_field()
-    drift = tuple(_tidy(e, params) for e in field)
     sme = StochasticModifiedEquation(
-        params, h, exprs, batch_size, order, loss, drift_loss, drift, sp.zeros(len(params))
+        params, h, exprs, batch_size, order, loss, loss, (), sp.zeros(len(params)), sampling
     )
     S = sme.noise_columns()
-    covariance = (S * S.T).applyfunc(lambda e: _tidy(e, params))
-    return dataclasses.replace(sme, covariance=covariance)
+    batch_covariance = (S * S.T).applyfunc(lambda e: _tidy(e, params))
+    drift_loss = _tidy(_drift_loss(sme, order, batch_covariance.trace()), params)
+    if sampling == "replacement":
+        # the drift is bea's own gradient-descent flow of E to order − 1 (the Taylor route):
+        # a derivation independent of the closed-form drift loss (the tests compare them)
+        field = modified_flow(loss, params, order - 1, h=h).vector_field()
+        drift = tuple(_tidy(e, params) for e in field)
+        covariance = batch_covariance
+    else:
+        drift = tuple(_tidy(-sp.diff(drift_loss, p), params) for p in params)
+        covariance = sp.zeros(len(params))
+    return dataclasses.replace(sme, drift_loss=drift_loss, drift=drift, covariance=covariance)
+
+
+def _drift_loss(sme: StochasticModifiedEquation, order: int, trace: sp.Expr) -> sp.Expr:
+    """E (order 1); E + (h/4)‖∇E‖² (order 2, replacement); plus (h/4) tr Σ_B with shuffling."""
+    if order == 1:
+        return sme.loss
+    grad2 = sum(sp.diff(sme.loss, p) ** 2 for p in sme.params)
+    extra = trace if sme.sampling == "shuffle" else 0
+    return sme.loss + sme.h / 4 * (grad2 + extra)
 
 
 # ---------------------------------------------------------------------------- weak verification
@@ -338,12 +376,12 @@ def _compiled(sme: StochasticModifiedEquation, values: Mapping | None):
     G = compile_expressions(grads, params, values=vals)
     JG = compile_expressions(jac, params, values=vals)
     drifts = {}
+    trace = 0
+    if sme.sampling == "shuffle":
+        S = sme.noise_columns()
+        trace = sum(S[i, k] ** 2 for i in range(d) for k in range(n))
     for p in (1, 2):
-        loss = (
-            sme.loss
-            if p == 1
-            else sme.loss + h / 4 * sum(sp.diff(sme.loss, q) ** 2 for q in params)
-        )
+        loss = _drift_loss(sme, p, trace)
         b = [-sp.diff(loss, q) for q in params]
         J = [sp.diff(bi, q) for bi in b for q in params]
         drifts[p] = (
@@ -401,6 +439,25 @@ def _sgd_side(grad, grad_jac, x0, hv, N, batches, paths, rng, pairs, cv=True):
         return samples.mean(0), samples
     samples = _moments(X, pairs) - _moments(xbar + Y, pairs)
     return samples.mean(0) + _linear_moments(xbar, P, pairs), samples
+
+
+def _shuffled_side(grad, x0, hv, N, batch, paths, rng, pairs):
+    """Moments of SGD with random reshuffling after N steps (whole epochs), plain Monte Carlo:
+    each path draws a fresh permutation of the n examples every epoch and takes them in batches
+    of B. (Its variance is O(h³): no control variate is needed.)"""
+    X = np.tile(x0, (paths, 1))
+    n = grad(x0).shape[0]
+    per_epoch = n // batch
+    order = np.tile(np.arange(n), (paths, 1))
+    for step in range(N):
+        if step % per_epoch == 0:
+            order = rng.permuted(order, axis=1)
+        j = step % per_epoch
+        S = order[:, j * batch : (j + 1) * batch]
+        g = grad(X)
+        X = X - hv * np.take_along_axis(g, S[..., None], axis=1).mean(1)
+    samples = _moments(X, pairs)
+    return samples.mean(0), samples
 
 
 class _Linearised:
@@ -474,12 +531,14 @@ def verify_weak(
     """Measure the weak order of a stochastic modified equation against SGD, by Monte Carlo.
 
     For each step size h, SGD runs N = horizon/h steps from ``point`` on ``paths`` independent
-    paths (batches drawn afresh at every step), and the SDE of each weak order (1 and 2) is solved
-    to time T = N h on as many paths. The first and second moments (E θ_i, E θ_iθ_j) are
-    compared; their largest difference should fall like h^p for the equation of weak order p.
-    Both sides subtract a linearised copy of themselves whose moments are exact (variance of
-    order h² instead of h), and the SDE is solved by Euler–Maruyama on h/``substeps`` and half
-    that, extrapolated (weak order 2 in the sub-step). All arithmetic is float64.
+    paths (batches drawn as ``sme.sampling`` says), and the SDE of each weak order (1 and 2) is
+    solved to time T = N h on as many paths (on one path when it is deterministic, as with
+    shuffling, whose horizon must then be a whole number of epochs at every h). The first and
+    second moments (E θ_i, E θ_iθ_j) are compared; their largest difference should fall like h^p
+    for the equation of weak order p. With replacement, both sides subtract a linearised copy of
+    themselves whose moments are exact (variance of order h² instead of h). The SDE is solved by
+    Euler–Maruyama on h/``substeps`` and half that, extrapolated (weak order 2 in the sub-step).
+    All arithmetic is float64.
 
     Parameters
     ----------
@@ -548,23 +607,46 @@ def verify_weak(
     pairs = [(i, j) for i in range(d) for j in range(i, d)]
     names = [str(p) for p in sme.params]
     labels = tuple(f"E[{v}]" for v in names) + tuple(f"E[{names[i]}*{names[j]}]" for i, j in pairs)
+    shuffle = sme.sampling == "shuffle"
+    if shuffle and np.any(counts % (n // B)):
+        raise InputError(
+            f"with shuffling the horizon must be a whole number of epochs ({n // B} steps each) "
+            "at every step size"
+        )
     rng = np.random.default_rng(seed)
     sgd, sde, errors, stderr = [], {1: [], 2: []}, {1: [], 2: []}, {1: [], 2: []}
     with np.errstate(all="ignore"):
         for hv, N in zip(steps, counts.astype(int), strict=True):
-            m_sgd, s_sgd = _sgd_side(
-                grad, grad_jac, x0, hv, N, batches, paths, rng, pairs, control_variate
-            )
+            if shuffle:  # the equation is deterministic: one path of it is exact
+                m_sgd, s_sgd = _shuffled_side(grad, x0, hv, N, B, paths, rng, pairs)
+                sde_paths, scale = 1, 0.0
+            else:
+                m_sgd, s_sgd = _sgd_side(
+                    grad, grad_jac, x0, hv, N, batches, paths, rng, pairs, control_variate
+                )
+                sde_paths = paths
             sgd.append(m_sgd)
             for p in (1, 2):
                 m, s = _sde_side(
-                    grad, drifts[p], x0, hv, N, substeps, scale, paths, rng, pairs, control_variate
+                    grad,
+                    drifts[p],
+                    x0,
+                    hv,
+                    N,
+                    substeps,
+                    scale,
+                    sde_paths,
+                    rng,
+                    pairs,
+                    control_variate,
                 )
                 sde[p].append(m)
                 diff = np.abs(m - m_sgd)
                 worst = int(np.argmax(diff))
                 errors[p].append(diff[worst])
-                stderr[p].append(np.sqrt((s_sgd[:, worst].var() + s[:, worst].var()) / paths))
+                stderr[p].append(
+                    np.sqrt(s_sgd[:, worst].var() / paths + s[:, worst].var() / sde_paths)
+                )
     if not np.all(np.isfinite(sgd)):
         raise InputError("SGD left float64 at these step sizes; use smaller steps")
     errors = {p: np.array(e) for p, e in errors.items()}

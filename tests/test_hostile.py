@@ -73,7 +73,7 @@ CALLS = {
     "stochastic_modified_equation": (
         bea.stochastic_modified_equation,
         (["(a - 1)**2", "(a + 1)**2"], ["a"]),
-        {"batch_size": 1},
+        {"batch_size": 1, "sampling": "replacement"},
     ),
     "verify_weak": (
         bea.verify_weak,

@@ -234,3 +234,52 @@ def test_non_quadratic_weak_orders_by_monte_carlo():
     assert abs(ratio_slope + 1) < 0.3  # e₁/e₂ ∝ 1/h: order 2 is one order above order 1
     # the SDE of order 1 is refuted at order 2 (its error is far above the Monte Carlo noise)
     assert np.all(v.errors[1] > 10 * v.stderr[1])
+
+
+# ------------------------------------------------------------------------ random reshuffling
+def test_shuffled_drift_is_smiths_mean_iterate_loss():
+    """B = 1: bea's own SGD(shuffle=True) mean-iterate loss, derived over all orders. B = 2 of
+    n = 4: Smith et al.'s E + (h/4m)Σ_k‖∇Ĉ_k‖² averaged over the three ways to pair the
+    examples."""
+    losses = [(a - 1) ** 2 / 2 + a * b, (b + 1) ** 2 / 2 - a * b, a**2 * b / 3]
+    E = sum(losses) / 3
+    shuffled = bea.modified_loss(E, [a, b], method=SGD(losses, shuffle=True))
+    sme = bea.stochastic_modified_equation(losses, [a, b], sampling="shuffle")
+    assert sp.expand(shuffled - sme.drift_loss).free_symbols <= {h}
+    assert sme.covariance == sp.zeros(2) and "no diffusion" in str(sme)
+    four = losses + [a**2 + b**2 / 3]
+    E4 = sum(four) / 4
+    pairs = [((0, 1), (2, 3)), ((0, 2), (1, 3)), ((0, 3), (1, 2))]
+    g2 = lambda c: sp.diff(c, a) ** 2 + sp.diff(c, b) ** 2  # noqa: E731
+    smith = sum(sum(g2((four[i] + four[j]) / 2) for i, j in p) / 2 for p in pairs) / 3
+    by_hand = E4 + h / 4 * smith
+    sme2 = bea.stochastic_modified_equation(four, [a, b], sampling="shuffle", batch_size=2)
+    assert sp.expand(sme2.drift_loss - by_hand) == 0
+    for d, p in zip(sme2.drift, [a, b], strict=True):
+        assert sp.expand(d + sp.diff(by_hand, p)) == 0
+
+
+def test_shuffled_weak_orders_and_no_diffusion():
+    """Four examples of the paper's model, shuffled every epoch: the deterministic equation has
+    weak orders 1 and 2, and SGD's spread (the Monte Carlo standard error) falls like h^{3/2}
+    (variance O(h³)): no diffusion at weak order 2."""
+    xs, ys = (0.5, 1.0, 1.5, 2.0), (1.0, 0.2, 1.4, 0.6)
+    sme = bea.stochastic_modified_equation(
+        [(y - a * b * x) ** 2 / 2 for x, y in zip(xs, ys, strict=True)], [a, b], sampling="shuffle"
+    )
+    steps = np.array([0.05, 0.025, 0.0125])
+    v = bea.verify_weak(sme, [1.2, 0.8], steps=steps, paths=5_000, substeps=2)
+    assert abs(v.fits[1].slope - 1) < 0.2 and abs(v.fits[2].slope - 2) < 0.2
+    spread = np.polyfit(np.log(steps), np.log(v.stderr[2]), 1)[0]
+    assert abs(spread - 1.5) < 0.2
+    with pytest.raises(bea.InputError, match="whole number of epochs"):
+        bea.verify_weak(sme, [1.2, 0.8], steps=[0.1], horizon=0.3)
+
+
+def test_sampling_is_checked():
+    with pytest.raises(bea.InputError, match="sampling"):
+        bea.stochastic_modified_equation(["a**2", "a"], ["a"], sampling="random")
+    with pytest.raises(bea.InputError, match="divide"):
+        bea.stochastic_modified_equation(
+            ["a**2", "a", "a**3"], ["a"], 2, batch_size=2, sampling="shuffle"
+        )
