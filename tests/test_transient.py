@@ -65,3 +65,40 @@ def test_bad_input_is_one_clear_error(kwargs, message):
     args = {"loss": "t**2/2", "params": ["t"], "point": [1.0], "method": Adam(0.5, 0.75, 0.1)}
     with pytest.raises(bea.InputError, match=message):
         bea.bias_correction_transient(**{**args, **kwargs})
+
+
+def test_from_zero_moments_the_transient_caps_the_global_order_at_two():
+    """Bias-corrected Adam from m₀ = v₀ = 0 against bea's flows started at the same θ₀: the
+    transient shifts the trajectory by O(h²), so the global error at T = 1 is O(h) for p = 0 and
+    O(h²) for every p ≥ 2 (not O(h^{p+1}))."""
+    from scipy.integrate import solve_ivp
+
+    t = sp.Symbol("t")
+    E = t**4 / 4 + t**2 / 2
+    b1, b2, eps = 0.5, 0.75, 0.1
+    flow = bea.modified_flow(E, [t], 2, method=Adam(HALF, THREE_QUARTERS, TENTH))
+    fields = [
+        sp.lambdify((t, flow.h), sum((flow.h**j * flow.terms[j][0] for j in range(p + 1)), 0))
+        for p in (0, 2)
+    ]
+    grad = sp.lambdify(t, sp.diff(E, t))
+    steps = np.array([0.02, 0.01, 0.005, 0.0025])
+    errors = {0: [], 2: []}
+    for hv in steps:
+        theta, m, v = 0.8, 0.0, 0.0
+        for k in range(1, round(1 / hv) + 1):  # one trajectory: each step needs the last
+            g = grad(theta)
+            m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g**2
+            theta -= hv * (m / (1 - b1**k)) / np.sqrt(v / (1 - b2**k) + eps)
+        for i, p in enumerate((0, 2)):
+            ref = solve_ivp(
+                lambda s, y, f=fields[i], hv=hv: [f(y[0], hv)],
+                (0, 1),
+                [0.8],
+                rtol=1e-12,
+                atol=1e-14,
+                method="DOP853",
+            )
+            errors[p].append(abs(ref.y[0, -1] - theta))
+    slopes = {p: np.polyfit(np.log(steps), np.log(e), 1)[0] for p, e in errors.items()}
+    assert abs(slopes[0] - 1) < 0.2 and abs(slopes[2] - 2) < 0.3, slopes
