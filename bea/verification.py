@@ -60,6 +60,10 @@ class Verification:
         The smallest error the measurement resolves at each step size.
     diverged : numpy.ndarray of bool, shape (n_h, n_points)
         Optimizer runs that diverged within the horizon.
+    next_terms : dict[int, int]
+        For each p, the first j > p whose term f_j is not zero among the derived terms (p + 1 if
+        f_{p+1} is beyond them): the expected local slope is j + 1 and the global slope j —
+        p + 2 and p + 1 unless terms vanish, as f₁ does for second-order methods.
 
     Examples
     --------
@@ -82,6 +86,7 @@ class Verification:
     diverged: np.ndarray
     method: str = "gd"
     meta: dict = field(default_factory=dict)
+    next_terms: dict = field(default_factory=dict)
 
     @property
     def local_slopes(self) -> dict[int, float]:
@@ -92,6 +97,24 @@ class Verification:
     def global_slopes(self) -> dict[int, float]:
         """Fitted global orders (expected p + 1)."""
         return {p: f.slope for p, f in self.global_fits.items()}
+
+    @property
+    def expected_local_slopes(self) -> dict[int, int]:
+        """j + 1 for the first non-zero term f_j after f_p (p + 2 when f_{p+1} ≠ 0).
+
+        Examples
+        --------
+        >>> import bea
+        >>> v = bea.verify("t**4/4 + t**2/2", ["t"], [0.8], orders=(0, 2), method="ab2")
+        >>> v.expected_local_slopes      # AB2 is second order: f₁ = 0
+        {0: 3, 2: 4}
+        """
+        return {p: self.next_terms.get(p, p + 1) + 1 for p in self.orders}
+
+    @property
+    def expected_global_slopes(self) -> dict[int, int]:
+        """One less than :attr:`expected_local_slopes`."""
+        return {p: s - 1 for p, s in self.expected_local_slopes.items()}
 
     def worst(self, kind: str, p: int) -> np.ndarray:
         """Worst error over the starting points at each step size (NaN where all diverged)."""
@@ -110,8 +133,10 @@ class Verification:
                 "global_slopes": {
                     str(p): f.to_dict()["slope"] for p, f in self.global_fits.items()
                 },
-                "expected_local_slopes": {str(p): p + 2 for p in self.orders},
-                "expected_global_slopes": {str(p): p + 1 for p in self.orders},
+                "expected_local_slopes": {str(p): s for p, s in self.expected_local_slopes.items()},
+                "expected_global_slopes": {
+                    str(p): s for p, s in self.expected_global_slopes.items()
+                },
                 "local_errors": {str(p): self.worst("local", p) for p in self.orders},
                 "global_errors": {str(p): self.worst("global", p) for p in self.orders},
                 "local_fits": {str(p): f.to_dict() for p, f in self.local_fits.items()},
@@ -136,8 +161,9 @@ class Verification:
         for p in self.orders:
             lf, gf = self.local_fits[p], self.global_fits[p]
             dropped = len(lf.dropped) + len(gf.dropped)
+            el, eg = self.expected_local_slopes[p], self.expected_global_slopes[p]
             rows.append(
-                f"{p:>8} | {lf.slope:>11.3f} ({p + 2:>3}) | {gf.slope:>12.3f} ({p + 1:>3}) | "
+                f"{p:>8} | {lf.slope:>11.3f} ({el:>3}) | {gf.slope:>12.3f} ({eg:>3}) | "
                 f"{lf.r2:>8.5f}/{gf.r2:<8.5f} | {dropped}"
             )
         if self.diverged.any():
@@ -310,6 +336,12 @@ def verify_flow(
         gfloor[p] = np.max(glob_ref.error[slot], axis=1) + 8 * _EPS * scale * np.sqrt(counts)
         lfit[p] = fit_slope(hs, _worst(le), lfloor[p])
         gfit[p] = fit_slope(hs, _worst(ge), gfloor[p])
+    next_terms = {}
+    for p in orders:
+        j = p + 1
+        while j <= flow.order and all(e == 0 for e in flow.terms[j]):
+            j += 1
+        next_terms[p] = j
     return Verification(
         orders,
         hs,
@@ -323,6 +355,7 @@ def verify_flow(
         gfloor,
         diverged,
         step.name,
+        next_terms=next_terms,
     )
 
 

@@ -105,6 +105,7 @@ CALLS = {
     "AdamW": (bea.optim.AdamW, ("0.9", "0.99", "1e-8", "0.01"), {}),
     "RMSProp": (bea.optim.RMSProp, ("0.9", "1e-8"), {}),
     "WeightDecay": (bea.optim.WeightDecay, (bea.optim.GD(), "0.1"), {}),
+    "Multistep": (bea.optim.Multistep, ("ab2",), {}),
     "SGD": (bea.optim.SGD, (["a**2", "(a - 1)**2"],), {"shuffle": True}),
     "Game": (bea.optim.Game, ("x*y", "-x*y", ["x"], ["y"]), {"ratio": "2"}),
     "resolve_method": (bea.optim.resolve_method, ("gd",), {}),

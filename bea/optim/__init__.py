@@ -8,6 +8,8 @@ name) as ``method=`` to :func:`bea.modified_flow`, :func:`bea.modified_loss` and
 * :class:`GD`, :class:`ProximalPoint` (implicit GD), :class:`Extragradient`, :class:`WeightDecay`
   (L2 form: the loss gains λ‖θ‖²/2) — :mod:`bea.optim.gd`, :mod:`bea.optim.extragradient`;
 * :class:`HeavyBall`, :class:`Nesterov` — :mod:`bea.optim.momentum`;
+* :class:`Multistep`: leapfrog, AB2, BDF2 or any linear relation on −∇E —
+  :mod:`bea.optim.multistep`;
 * :class:`SGD`: epochs of mini-batch steps, fixed order or random shuffling — :mod:`bea.optim.sgd`;
 * :class:`Adam`, :class:`AdamW` (decoupled weight decay), :func:`RMSProp` and
   :func:`preconditioned_loss` — :mod:`bea.optim.adaptive`;
@@ -27,6 +29,7 @@ from .extragradient import Extragradient
 from .games import Game
 from .gd import GD, ProximalPoint, WeightDecay
 from .momentum import HeavyBall, Nesterov
+from .multistep import Multistep
 from .sgd import SGD
 
 __all__ = [
@@ -38,6 +41,7 @@ __all__ = [
     "Extragradient",
     "Game",
     "HeavyBall",
+    "Multistep",
     "Nesterov",
     "Optimizer",
     "ProximalPoint",
@@ -57,6 +61,8 @@ OPTIMIZERS: dict[str, Optimizer] = {
     "rmsprop": RMSProp(),
     "adam": Adam(),
     "adamw": AdamW(),
+    "leapfrog": Multistep("leapfrog"),
+    "ab2": Multistep("ab2"),
 }
 
 

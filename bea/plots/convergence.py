@@ -40,9 +40,9 @@ def plot_verification(result, ax=None):
         else:
             axes = ax
             fig = axes[0].figure
-        for axis, kind, fits, shift in (
-            (axes[0], "local", result.local_fits, 2),
-            (axes[1], "global", result.global_fits, 1),
+        for axis, kind, fits, expected in (
+            (axes[0], "local", result.local_fits, result.expected_local_slopes),
+            (axes[1], "global", result.global_fits, result.expected_global_slopes),
         ):
             for p in result.orders:
                 err = result.worst(kind, p)
@@ -61,7 +61,7 @@ def plot_verification(result, ax=None):
                         10 ** (fit.intercept + fit.slope * np.log10(hs)),
                         "-",
                         color=color,
-                        label=f"p = {p}: slope {fit.slope:.2f} (theory {p + shift})",
+                        label=f"p = {p}: slope {fit.slope:.2f} (theory {expected[p]})",
                     )
             axis.set_xlabel("step size $h$")
             what = "one step" if kind == "local" else f"at $T = {result.horizon:g}$"
