@@ -946,6 +946,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     quiet, verbose = getattr(args, "quiet", False), getattr(args, "verbose", False)
     if hasattr(args, "no_progress"):  # progress bars only where a person watches them
         args.no_progress = args.no_progress or quiet or not (verbose or _stderr_is_terminal())
+    from . import _progress
+
+    _progress.ENABLED = not (quiet or getattr(args, "no_progress", False))
     started = time.perf_counter()
     try:
         _start_timer(timeout)

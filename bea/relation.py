@@ -29,6 +29,7 @@ import sympy as sp
 from sympy.polys.domains import QQ
 
 from ._checks import check_order, check_step_symbol, check_symbols
+from ._progress import progress
 from .diffring import DiffRing
 from .errors import InputError
 from .flow import ModifiedFlow
@@ -316,7 +317,7 @@ def relation_modified_equation(
 
     Wr = [[ring.to_ring(x) for x in W0]] if e else []
     F: list[list] = []
-    for m in range(order + 1):
+    for m in progress(range(order + 1), "modified flow, order", total=order + 1):
         F.append(solve(Minv_r, coefficient(range(d), m + 1, F, Wr)))  # F_m absent: K is the rest
         if e and m < order:
             Wr.append(solve(Ninv_r, coefficient(range(d, d + e), m + 1, F, Wr)))  # W_{m+1} absent

@@ -25,6 +25,7 @@ from sympy.polys.domains import QQ
 from sympy.polys.rings import PolyElement
 
 from ._checks import check_order, check_step_symbol, check_symbols
+from ._progress import progress
 from .diffring import DiffRing
 from .errors import InputError
 from .flow import ModifiedFlow
@@ -134,7 +135,7 @@ def _modified_terms(ring: DiffRing, d: Sequence[Vec], order: int) -> list[Vec]:
             pieces.insert(0, (one, start))
         return [ring.combine([(q, vec[r]) for q, vec in pieces]) for r in range(dim)]
 
-    for n in range(2, order + 2):
+    for n in progress(range(2, order + 2), "modified flow, order", total=order):
         total: dict[object, object] = {}
         for k in range(2, n + 1):
             m = n - k

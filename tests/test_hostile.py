@@ -643,3 +643,26 @@ def test_nan_slopes_never_exit_0(capsys):
 def _quiet_numpy():
     with np.errstate(all="ignore"):
         yield
+
+
+def test_long_derivations_show_progress_on_a_terminal(monkeypatch):
+    """The Taylor route's loop over orders runs under a progress bar: shown on a terminal once
+    the work has run for DELAY seconds, never when disabled (``--quiet``) or off a terminal."""
+    import io
+
+    import bea._progress as progress_module
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    monkeypatch.setattr(progress_module, "DELAY", 0.0)
+    bea.modified_flow("a**2*b", ["a", "b"], 3)
+    assert "modified flow, order" in screen.getvalue()
+    quiet = Terminal()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    monkeypatch.setattr(progress_module, "ENABLED", False)
+    bea.modified_flow("a**2*b", ["a", "b"], 3)
+    assert quiet.getvalue() == ""

@@ -23,6 +23,7 @@ LAYERS = {
     "bea._version": 0,
     "bea.errors": 0,
     "bea._checks": 1,
+    "bea._progress": 1,
     "bea.functions": 1,
     "bea.io": 1,
     "bea.codegen": 2,
