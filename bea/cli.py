@@ -38,6 +38,7 @@ HAMILTONIAN_METHOD_NAMES = (
     "symplectic-euler",
     "symplectic-euler-adjoint",
     "stormer-verlet",
+    "lobatto-iiia-iiib-3",
     "explicit-euler",
     "explicit-midpoint",
     "gauss-order-4",
@@ -229,7 +230,9 @@ def _add_hamiltonian(sub) -> None:
         default="symplectic-euler",
         choices=HAMILTONIAN_METHOD_NAMES,
         help="the integrator (default symplectic-euler; symplectic-euler, its adjoint and "
-        "stormer-verlet need a separable H = T(p) + U(q); the Runge-Kutta methods take any H)",
+        "stormer-verlet are explicit for a separable H = T(p) + U(q) and partitioned "
+        "Runge-Kutta pairs with implicit stages otherwise; lobatto-iiia-iiib-3 has order 4; "
+        "the Runge-Kutta methods take any H)",
     )
     ham.add_argument(
         "--format", default="text", choices=["text", "latex", "json"], help="output format"

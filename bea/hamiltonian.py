@@ -23,6 +23,12 @@ from collections.abc import Sequence
 import sympy as sp
 
 from ._checks import check_step_symbol, check_symbols
+from .bseries.prk import (
+    LOBATTO_IIIA_IIIB_2,
+    LOBATTO_IIIA_IIIB_3,
+    SYMPLECTIC_EULER,
+    SYMPLECTIC_EULER_ADJOINT,
+)
 from .bseries.rk import METHODS as RK_METHODS
 from .errors import InputError
 from .flow import ModifiedFlow
@@ -32,6 +38,13 @@ from .routes import modified_equation
 __all__ = ["HAMILTONIAN_METHODS", "hamiltonian_flow"]
 
 _SEPARABLE = ("symplectic-euler", "symplectic-euler-adjoint", "stormer-verlet")
+#: Partitioned pairs: the separable methods' general form, and the three-stage Lobatto pair.
+_PAIRS = {
+    "symplectic-euler": SYMPLECTIC_EULER,
+    "symplectic-euler-adjoint": SYMPLECTIC_EULER_ADJOINT,
+    "stormer-verlet": LOBATTO_IIIA_IIIB_2,
+    "lobatto-iiia-iiib-3": LOBATTO_IIIA_IIIB_3,
+}
 
 
 def _slug(name: str) -> str:
@@ -41,7 +54,7 @@ def _slug(name: str) -> str:
 _TABLEAUS = {_slug(name): method for name, method in RK_METHODS.items()}
 
 #: The method names :func:`hamiltonian_flow` accepts.
-HAMILTONIAN_METHODS = (*_SEPARABLE, *sorted(_TABLEAUS))
+HAMILTONIAN_METHODS = (*_SEPARABLE, "lobatto-iiia-iiib-3", *sorted(_TABLEAUS))
 
 
 def hamiltonian_flow(
@@ -108,15 +121,14 @@ def hamiltonian_flow(
         raise InputError(f"the Hamiltonian {H} depends on none of {', '.join(map(str, state))}")
     Hq = [sp.diff(H, s) for s in q]
     Hp = [sp.diff(H, s) for s in p]
-    if method not in _SEPARABLE:
+    if method not in _PAIRS:
         field = [*Hp, *(-g for g in Hq)]
         flow = modified_equation(_TABLEAUS[method], list(state), h, order, field=field)
         return flow.with_method(method)
-    if any(sp.expand(sp.diff(g, s)) != 0 for g in Hq for s in p):
-        raise InputError(
-            f"{method} is an explicit map only for a separable H = T(p) + U(q), and {H} is not; "
-            "use a Runge-Kutta method such as implicit-midpoint or gauss-order-4"
-        )
+    separable = all(sp.expand(sp.diff(g, s)) == 0 for g in Hq for s in p)
+    if method not in _SEPARABLE or not separable:  # the pair, its implicit stages as series
+        step = _PAIRS[method].step_map(Hp, [-g for g in Hq], q, p, h, order)
+        return modified_equation(step, list(state), h, order).with_method(method)
 
     def at(exprs, old, new):
         sub = dict(zip(old, new, strict=True))

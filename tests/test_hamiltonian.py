@@ -187,10 +187,8 @@ def test_symplectic_methods_have_a_modified_hamiltonian_and_others_do_not(method
     assert (None if all(flags) else flags.index(False)) == first_bad
 
 
-def test_a_non_separable_hamiltonian_needs_a_runge_kutta_method():
+def test_a_non_separable_hamiltonian_and_bad_input():
     H = p**2 / 2 + p * q**2
-    with pytest.raises(bea.InputError, match="separable"):
-        bea.hamiltonian_flow(H, [q], [p], 1, "stormer-verlet")
     flow = bea.hamiltonian_flow(H, [q], [p], 2, "implicit-midpoint")
     assert flow.hamiltonian(1) == 0 and flow.is_hamiltonian(2)
     with pytest.raises(bea.InputError, match="unknown method"):
@@ -233,7 +231,7 @@ def test_cli_prints_the_modified_hamiltonian_or_says_where_it_stops(capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["p**2/2 + p*q**2", "--q", "q", "--p", "p"], "separable"),
+        (["p**2/2 + p*q**2", "--q", "q", "--p", "p", "--order", "-1"], "order"),
         (["__import__('os')", "--q", "q", "--p", "p"], "never accepted|not allowed"),
         (["p**2 + q**2", "--q", "q", "--p", "q"], "both a position and a momentum"),
         (["p**2 + q**2", "--q", "q", "--p", "p", "--method", "lion"], "invalid choice"),
@@ -275,3 +273,61 @@ def test_implicit_midpoint_on_a_non_separable_hamiltonian_conserves_its_h_tilde(
     Hqq, Hqp, Hpp = sp.diff(H, q, 2), sp.diff(H, q, p), sp.diff(H, p, 2)
     second = Hqq * f[0] ** 2 + 2 * Hqp * f[0] * f[1] + Hpp * f[1] ** 2  # ∇²H(f, f)
     assert sp.expand(flow.hamiltonian(2) + second / 24) == 0
+
+
+# ------------------------------------------------------------- partitioned Runge-Kutta methods
+def test_partitioned_pairs_symplecticity_condition():
+    from bea.bseries.prk import PRK_METHODS, PartitionedRungeKutta
+
+    assert all(m.is_symplectic() for m in PRK_METHODS.values())
+    lobatto_iiia = [[0, 0], ["1/2", "1/2"]]
+    both_iiia = PartitionedRungeKutta(lobatto_iiia, ["1/2", "1/2"], lobatto_iiia, ["1/2", "1/2"])
+    assert not both_iiia.is_symplectic()  # Lobatto IIIA alone is the trapezoidal rule
+    with pytest.raises(bea.InputError, match="sum to 1"):
+        PartitionedRungeKutta([[0]], [1], [[1]], ["1/2"])
+    with pytest.raises(bea.InputError, match="s × s"):
+        PartitionedRungeKutta([[0, 0]], [1], [[1]], [1])
+
+
+@pytest.mark.parametrize(
+    ("method", "pair"),
+    [("symplectic-euler", "symplectic Euler"), ("stormer-verlet", "Lobatto IIIA-IIIB 2")],
+)
+def test_pairs_give_the_explicit_maps_fields_on_a_separable_hamiltonian(method, pair):
+    from bea.bseries.prk import PRK_METHODS
+
+    H = p**2 / 2 - sp.cos(q)
+    explicit = bea.hamiltonian_flow(H, [q], [p], 3, method)
+    step = PRK_METHODS[pair].step_map([sp.diff(H, p)], [-sp.diff(H, q)], [q], [p], h, 3)
+    paired = bea.modified_equation(step, [q, p], h, 3)
+    for j in range(4):
+        assert (explicit.terms[j] - paired.terms[j]).applyfunc(sp.simplify) == sp.zeros(2, 1)
+
+
+def test_stormer_verlet_on_a_non_separable_hamiltonian_is_symmetric_symplectic_and_conserving():
+    from bea.bseries.prk import LOBATTO_IIIA_IIIB_2
+
+    H = p**2 / 2 + p * q**2 + q**4 / 4
+    flow = bea.hamiltonian_flow(H, [q], [p], 3, "stormer-verlet")
+    assert flow.terms[1] == sp.zeros(2, 1) and flow.terms[3] == sp.zeros(2, 1)
+    assert all(flow.is_hamiltonian(j) for j in range(4))
+    Ht = flow.modified_hamiltonian(hamiltonian=H)
+    step = LOBATTO_IIIA_IIIB_2.step_map([sp.diff(H, p)], [-sp.diff(H, q)], [q], [p], h, 3)
+    assert conservation_defect(Ht, step, 4) == [0, 0, 0, 0]
+    assert conservation_defect(H, step, 3)[2] != 0  # the control: H itself is not conserved
+
+
+def test_three_stage_lobatto_pair_has_order_four_and_hamiltonian_terms():
+    H = p**2 / 2 + p * q**2 + q**4 / 4
+    flow = bea.hamiltonian_flow(H, [q], [p], 4, "lobatto-iiia-iiib-3")
+    assert [flow.terms[j] == sp.zeros(2, 1) for j in range(5)] == [False, True, True, True, False]
+    assert flow.is_hamiltonian(4)
+    # a pair that is not symplectic: the first non-zero correction is not Hamiltonian
+    from bea.bseries.prk import PartitionedRungeKutta
+
+    half = sp.Rational(1, 2)
+    trapezoid = PartitionedRungeKutta(
+        [[0, 0], [half, half]], [half, half], [[0, 0], [half, half]], [half, half]
+    )
+    step = trapezoid.step_map([sp.diff(H, p)], [-sp.diff(H, q)], [q], [p], h, 2)
+    assert not bea.modified_equation(step, [q, p], h, 2).is_hamiltonian(2)

@@ -106,6 +106,11 @@ CALLS = {
     "RMSProp": (bea.optim.RMSProp, ("0.9", "1e-8"), {}),
     "WeightDecay": (bea.optim.WeightDecay, (bea.optim.GD(), "0.1"), {}),
     "Multistep": (bea.optim.Multistep, ("ab2",), {}),
+    "PartitionedRungeKutta": (
+        bea.bseries.PartitionedRungeKutta,
+        ([["0"]], ["1"], [["1"]], ["1"]),
+        {"name": "symplectic Euler"},
+    ),
     "SGD": (bea.optim.SGD, (["a**2", "(a - 1)**2"],), {"shuffle": True}),
     "Game": (bea.optim.Game, ("x*y", "-x*y", ["x"], ["y"]), {"ratio": "2"}),
     "resolve_method": (bea.optim.resolve_method, ("gd",), {}),

@@ -152,6 +152,7 @@ def test_no_private_name_is_imported_from_another_module(module):
         assert not target.split(".")[-1].startswith("_") or target in (
             "bea._version",
             "bea._checks",
+            "bea._progress",
         ), f"{module} imports the private module {target}"
 
 

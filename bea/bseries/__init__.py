@@ -14,6 +14,7 @@ from .algebra import (
     substitute,
 )
 from .energy import energy_preservation_order, free_tree
+from .prk import PRK_METHODS, PartitionedRungeKutta
 from .relations import (
     LinearRelation,
     adams_bashforth2,
@@ -37,6 +38,8 @@ from .trees import (
 )
 
 __all__ = [
+    "PRK_METHODS",
+    "PartitionedRungeKutta",
     "METHODS",
     "BSeries",
     "LinearRelation",
