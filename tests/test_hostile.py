@@ -553,7 +553,10 @@ def test_cli_hostile_input_is_one_line_and_status_2(argv, capsys):
 
 def test_cli_json_round_trips_through_the_loader_for_every_method(capsys):
     loss = "(E - I*a*b)**2/2 + beta*a**2"  # names that sympify would misread
-    for method in ("gd", "proximal-point", "extragradient", "heavy-ball", "nesterov"):
+    from bea.optim import Multistep
+
+    methods = ("gd", "proximal-point", "extragradient", "heavy-ball", "nesterov", "ab2")
+    for method in (*methods, "leapfrog", "bdf2"):
         assert (
             main(["derive", loss, "--params", "a", "b", "--method", method, "--format", "json"])
             == 0
@@ -563,7 +566,7 @@ def test_cli_json_round_trips_through_the_loader_for_every_method(capsys):
         E_, I_, beta_, a_, b_ = sp.symbols("E I beta a b")
         assert data["loss"] == (E_ - I_ * a_ * b_) ** 2 / 2 + beta_ * a_**2
         ref = bea.modified_flow(
-            data["loss"], [a_, b_], 1, method=method if method != "heavy-ball" else "heavy-ball"
+            data["loss"], [a_, b_], 1, method=Multistep("bdf2") if method == "bdf2" else method
         )
         assert data["flow"].vector_field() == ref.vector_field()
         assert json.loads(text)["symbols"]["beta"] == {}
