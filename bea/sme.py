@@ -324,6 +324,7 @@ class WeakVerification:
         >>> matplotlib.use("Agg")
         >>> sme = bea.stochastic_modified_equation(["(w - 1)**2/2", "(w + 1)**2"], ["w"])
         >>> fig = bea.verify_weak(sme, [0.5], steps=[0.2, 0.1], paths=2000).plot()
+        >>> import matplotlib.pyplot as plt; plt.close(fig)
         """
         from .plots.convergence import plot_weak
 

@@ -102,6 +102,7 @@ def plot_weak(result, ax=None):
     >>> fig = plot_weak(bea.verify_weak(sme, [0.5], steps=[0.2, 0.1], paths=2000))
     >>> fig.axes[0].get_xscale()
     'log'
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
     """
     import matplotlib.pyplot as plt
 
