@@ -76,6 +76,17 @@ class Transient:
     beta1: float
     beta2: float
 
+    def plot(self, ax=None):
+        """Deviation against step number, measured and predicted (see :mod:`bea.plots`).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from .plots.convergence import plot_transient
+
+        return plot_transient(self, ax=ax)
+
     def length(self, tolerance: float, h: float | None = None) -> int:
         """Steps until the predicted deviation stays below ``tolerance`` (largest of m and v).
 

@@ -20,7 +20,7 @@ import sympy as sp
 import bea
 from bea.bseries.rk import EXPLICIT_EULER
 from bea.models import TwoParameter
-from bea.optim import GD, SGD, Adam, Game, HeavyBall, ProximalPoint
+from bea.optim import GD, SGD, Adam, AdamW, Game, HeavyBall, ProximalPoint
 from bea.plots.output import save_figure
 from bea.study import FIGURES
 
@@ -103,6 +103,21 @@ def variant_figures() -> dict:
             steps=np.geomspace(0.002, 0.03, 10),
         ).plot()
     }
+    figs["verify_adamw"] = bea.verify(
+        LOSS + a**4 / 4,
+        [a, b],
+        [[0.8, -0.3]],
+        orders=(0, 1, 2),
+        method=AdamW(sp.Rational(1, 2), sp.Rational(3, 4), sp.Rational(1, 10), sp.Rational(1, 5)),
+    ).plot()
+    figs["adam_transient"] = bea.bias_correction_transient(
+        "t**4/4 + t**2/2",
+        ["t"],
+        [0.8],
+        Adam(sp.Rational(1, 2), sp.Rational(3, 4), sp.Rational(1, 10)),
+        steps=[0.02, 0.01, 0.005],
+        n=40,
+    ).plot()
     t = sp.Symbol("t")
     flow, step = GD(schedule=1 / (1 + t)).flow_and_step(LOSS, (a, b), h, 3)
     figs["verify_schedule"] = bea.verify_flow(

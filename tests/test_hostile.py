@@ -234,6 +234,7 @@ EXEMPT = {
     "save_figure": "a figure and a path (paths are swept through atomic_write)",
     "plot_verification": "a Verification",
     "plot_weak": "a WeakVerification",
+    "plot_transient": "a Transient",
     "order_color": "an int",
     "style": "no arguments",
     "plot_curl": "study results",

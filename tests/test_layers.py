@@ -67,6 +67,7 @@ LOCAL_IMPORTS_ALLOWED = {
     # matplotlib is loaded only when a figure is drawn
     ("bea.verification", "bea.plots.convergence"),
     ("bea.sme", "bea.plots.convergence"),
+    ("bea.transient", "bea.plots.convergence"),
     ("bea.study.figures", "bea.study.plots"),
     ("bea.study.figures", "bea.plots.convergence"),
 }

@@ -102,3 +102,41 @@ def test_from_zero_moments_the_transient_caps_the_global_order_at_two():
             errors[p].append(abs(ref.y[0, -1] - theta))
     slopes = {p: np.polyfit(np.log(steps), np.log(e), 1)[0] for p, e in errors.items()}
     assert abs(slopes[0] - 1) < 0.2 and abs(slopes[2] - 2) < 0.3, slopes
+
+
+def test_past_the_transient_the_flows_hold_again_one_step_at_a_time():
+    """From t = 0.5 (K = 0.5/h bias-corrected steps in, where h·Kβᵏ is below any power of h),
+    one more step has local error O(h^{p+2}) against bea's flows: slopes 2 and 3 for p = 0, 1."""
+    from scipy.integrate import solve_ivp
+
+    t = sp.Symbol("t")
+    E = t**4 / 4 + t**2 / 2
+    b1, b2, eps = 0.5, 0.75, 0.1
+    flow = bea.modified_flow(E, [t], 1, method=Adam(HALF, THREE_QUARTERS, TENTH))
+    fields = [
+        sp.lambdify((t, flow.h), sum((flow.h**j * flow.terms[j][0] for j in range(p + 1)), 0))
+        for p in (0, 1)
+    ]
+    grad = sp.lambdify(t, sp.diff(E, t))
+    steps = np.array([0.02, 0.01, 0.005, 0.0025])
+    errors = {0: [], 1: []}
+    for hv in steps:
+        theta, m, v = 0.8, 0.0, 0.0
+        K = round(0.5 / hv)
+        for k in range(1, K + 2):  # one trajectory: each step needs the last
+            start = theta
+            g = grad(theta)
+            m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g**2
+            theta -= hv * (m / (1 - b1**k)) / np.sqrt(v / (1 - b2**k) + eps)
+        for p in (0, 1):
+            ref = solve_ivp(
+                lambda s, y, f=fields[p], hv=hv: [f(y[0], hv)],
+                (0, hv),
+                [start],
+                rtol=1e-13,
+                atol=1e-16,
+                method="DOP853",
+            )
+            errors[p].append(abs(ref.y[0, -1] - theta))
+    slopes = {p: np.polyfit(np.log(steps), np.log(e), 1)[0] for p, e in errors.items()}
+    assert abs(slopes[0] - 2) < 0.25 and abs(slopes[1] - 3) < 0.25, slopes

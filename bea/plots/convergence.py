@@ -7,7 +7,7 @@ from matplotlib.ticker import FuncFormatter
 
 from .style import order_color, style
 
-__all__ = ["plot_verification", "plot_weak"]
+__all__ = ["plot_transient", "plot_verification", "plot_weak"]
 
 
 def plot_verification(result, ax=None):
@@ -151,6 +151,86 @@ def plot_weak(result, ax=None):
             0.005,
             f"moments E θ, E θθᵀ; bars ±2 standard errors ({result.paths} paths, float64); "
             "open: not used in the fit",
+            ha="center",
+            fontsize=7,
+        )
+        fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
+
+
+def plot_transient(result, ax=None):
+    """Plot a :class:`bea.Transient`: the moments' distance from the slow manifold against the
+    step number, measured (with and without bias correction) and predicted.
+
+    Parameters
+    ----------
+    result : Transient
+    ax : pair of matplotlib Axes, optional
+        Where to draw (m, v); default: a new figure with two panels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import bea, matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from bea.optim import Adam
+    >>> tr = bea.bias_correction_transient("t**2/2", ["t"], [1.0], Adam(0.5, 0.75, 0.1),
+    ...                                    steps=[0.01], n=20)
+    >>> fig = plot_transient(tr)
+    >>> [a.get_yscale() for a in fig.axes]
+    ['log', 'log']
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    """
+    import matplotlib.pyplot as plt
+
+    with style():
+        if ax is None:
+            fig, axes = plt.subplots(1, 2, figsize=(9.2, 4.2), sharex=True)
+        else:
+            axes = ax
+            fig = axes[0].figure
+        for axis, key, beta in (
+            (axes[0], "m", result.beta1),
+            (axes[1], "v", result.beta2),
+        ):
+            for i, hv in enumerate(result.steps):
+                color = order_color(i)
+                axis.semilogy(
+                    result.k,
+                    result.measured[key][i],
+                    "o",
+                    ms=3,
+                    color=color,
+                    label=f"h = {hv:g}: measured",
+                )
+                predicted = result.predicted[key][i]
+                shown = predicted > 0
+                axis.semilogy(
+                    result.k[shown],
+                    predicted[shown],
+                    "-",
+                    color=color,
+                    label=f"h = {hv:g}: h·|HF₀|·kβᵏ/(1 − βᵏ)",
+                )
+            axis.semilogy(
+                result.k,
+                result.measured[f"{key}, no correction"][0],
+                "--",
+                color="0.5",
+                label=f"h = {result.steps[0]:g}: no bias correction",
+            )
+            axis.set_xlabel("step k")
+            axis.set_ylabel(f"|{key} used − slow manifold| (largest component)")
+            axis.set_title(f"{key}: β = {beta:g}")
+            axis.legend(fontsize=7, loc="lower left")
+        fig.text(
+            0.5,
+            0.005,
+            "float64; the slow manifold is bea's, to order 2 in h; measured points flatten at its "
+            "O(h³) error",
             ha="center",
             fontsize=7,
         )
