@@ -50,11 +50,11 @@ class Transient:
     k : numpy.ndarray, shape (n,)
         Step numbers 1 … n.
     measured : dict[str, numpy.ndarray of shape (n_h, n)]
-        ``"m"`` and ``"v"``: largest component of |used moment − its slow-manifold value| with
+        ``"m"`` and ``"v"``: largest component of ∣used moment − its slow-manifold value∣ with
         bias correction; ``"m, no correction"`` and ``"v, no correction"`` the same for the
         uncorrected moments from m₀ = v₀ = 0.
     predicted : dict[str, numpy.ndarray of shape (n_h, n)]
-        ``"m"`` and ``"v"``: the leading-order prediction h·|H F₀|·kβᵏ/(1 − βᵏ) (largest
+        ``"m"`` and ``"v"``: the leading-order prediction h·∣H F₀∣·kβᵏ/(1 − βᵏ) (largest
         component).
     beta1, beta2 : float
         The method's β₁ and β₂.

@@ -38,7 +38,7 @@ class Adam(Optimizer):
         > 0.
     eps_outside : bool, keyword only
         ``True``: θ' = θ − h m'/(√v' + ε), the form of PyTorch's and TensorFlow's Adam. The
-        slow manifold has v = ∇E², so the field holds √(∂ᵢE²) = |∂ᵢE|: it is smooth, and the
+        slow manifold has v = ∇E², so the field holds √(∂ᵢE²) = ∣∂ᵢE∣: it is smooth, and the
         expansion valid, where no component of the gradient vanishes.
 
     Examples
@@ -70,7 +70,7 @@ class Adam(Optimizer):
         return 1 / (sp.sqrt(v) + self.eps) if self.eps_outside else 1 / sp.sqrt(v + self.eps)
 
     def preconditioner(self, loss, params) -> sp.Matrix:
-        """P = diag(1/√(∂ᵢE² + ε)) (or 1/(|∂ᵢE| + ε) with ε outside), the order-0 preconditioner.
+        """P = diag(1/√(∂ᵢE² + ε)) (or 1/(∣∂ᵢE∣ + ε) with ε outside), the order-0 preconditioner.
 
         Examples
         --------
@@ -189,7 +189,7 @@ class RMSProp(Optimizer):
         return self.rho
 
     def preconditioner(self, loss, params) -> sp.Matrix:
-        """P = diag(1/√(∂ᵢE² + ε)) (or 1/(|∂ᵢE| + ε)), as for :class:`Adam`."""
+        """P = diag(1/√(∂ᵢE² + ε)) (or 1/(∣∂ᵢE∣ + ε)), as for :class:`Adam`."""
         return Adam.preconditioner(self, loss, params)
 
     def step_map(self, loss, params, h):
