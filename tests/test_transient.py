@@ -67,76 +67,70 @@ def test_bad_input_is_one_clear_error(kwargs, message):
         bea.bias_correction_transient(**{**args, **kwargs})
 
 
+T_ = sp.Symbol("t")
+E_ADAM = T_**4 / 4 + T_**2 / 2
+
+
+def _bias_corrected_adam(hv: float, n: int, theta: float = 0.8) -> list[float]:
+    """θ₀ … θ_n of Adam (β₁ = 1/2, β₂ = 3/4, ε = 1/10) with bias correction from m₀ = v₀ = 0."""
+    grad = sp.lambdify(T_, sp.diff(E_ADAM, T_))
+    m = v = 0.0
+    out = [theta]
+    for k in range(1, n + 1):  # one trajectory: each step needs the last
+        g = grad(theta)
+        m, v = 0.5 * m + 0.5 * g, 0.75 * v + 0.25 * g**2
+        theta -= hv * (m / (1 - 0.5**k)) / np.sqrt(v / (1 - 0.75**k) + 0.1)
+        out.append(theta)
+    return out
+
+
+def _along_flow(orders, hv: float, start: float, time: float) -> dict[int, float]:
+    """θ(time) along bea's truncated Adam flows of the given orders, from ``start``."""
+    from scipy.integrate import solve_ivp
+
+    flow = bea.modified_flow(E_ADAM, [T_], max(orders), method=Adam(HALF, THREE_QUARTERS, TENTH))
+    out = {}
+    for p in orders:
+        f = sp.lambdify((T_, flow.h), flow.vector_field(p)[0])
+        ref = solve_ivp(
+            lambda s, y, f=f: [f(y[0], hv)],
+            (0, time),
+            [start],
+            rtol=1e-13,
+            atol=1e-16,
+            method="DOP853",
+        )
+        out[p] = ref.y[0, -1]
+    return out
+
+
+def _slopes(steps, errors: dict) -> dict:
+    return {p: np.polyfit(np.log(steps), np.log(e), 1)[0] for p, e in errors.items()}
+
+
+STEPS = np.array([0.02, 0.01, 0.005, 0.0025])
+
+
 def test_from_zero_moments_the_transient_caps_the_global_order_at_two():
     """Bias-corrected Adam from m₀ = v₀ = 0 against bea's flows started at the same θ₀: the
     transient shifts the trajectory by O(h²), so the global error at T = 1 is O(h) for p = 0 and
     O(h²) for every p ≥ 2 (not O(h^{p+1}))."""
-    from scipy.integrate import solve_ivp
-
-    t = sp.Symbol("t")
-    E = t**4 / 4 + t**2 / 2
-    b1, b2, eps = 0.5, 0.75, 0.1
-    flow = bea.modified_flow(E, [t], 2, method=Adam(HALF, THREE_QUARTERS, TENTH))
-    fields = [
-        sp.lambdify((t, flow.h), sum((flow.h**j * flow.terms[j][0] for j in range(p + 1)), 0))
-        for p in (0, 2)
-    ]
-    grad = sp.lambdify(t, sp.diff(E, t))
-    steps = np.array([0.02, 0.01, 0.005, 0.0025])
     errors = {0: [], 2: []}
-    for hv in steps:
-        theta, m, v = 0.8, 0.0, 0.0
-        for k in range(1, round(1 / hv) + 1):  # one trajectory: each step needs the last
-            g = grad(theta)
-            m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g**2
-            theta -= hv * (m / (1 - b1**k)) / np.sqrt(v / (1 - b2**k) + eps)
-        for i, p in enumerate((0, 2)):
-            ref = solve_ivp(
-                lambda s, y, f=fields[i], hv=hv: [f(y[0], hv)],
-                (0, 1),
-                [0.8],
-                rtol=1e-12,
-                atol=1e-14,
-                method="DOP853",
-            )
-            errors[p].append(abs(ref.y[0, -1] - theta))
-    slopes = {p: np.polyfit(np.log(steps), np.log(e), 1)[0] for p, e in errors.items()}
+    for hv in STEPS:
+        theta = _bias_corrected_adam(hv, round(1 / hv))[-1]
+        for p, ref in _along_flow((0, 2), hv, 0.8, 1.0).items():
+            errors[p].append(abs(ref - theta))
+    slopes = _slopes(STEPS, errors)
     assert abs(slopes[0] - 1) < 0.2 and abs(slopes[2] - 2) < 0.3, slopes
 
 
 def test_past_the_transient_the_flows_hold_again_one_step_at_a_time():
     """From t = 0.5 (K = 0.5/h bias-corrected steps in, where h·Kβᵏ is below any power of h),
     one more step has local error O(h^{p+2}) against bea's flows: slopes 2 and 3 for p = 0, 1."""
-    from scipy.integrate import solve_ivp
-
-    t = sp.Symbol("t")
-    E = t**4 / 4 + t**2 / 2
-    b1, b2, eps = 0.5, 0.75, 0.1
-    flow = bea.modified_flow(E, [t], 1, method=Adam(HALF, THREE_QUARTERS, TENTH))
-    fields = [
-        sp.lambdify((t, flow.h), sum((flow.h**j * flow.terms[j][0] for j in range(p + 1)), 0))
-        for p in (0, 1)
-    ]
-    grad = sp.lambdify(t, sp.diff(E, t))
-    steps = np.array([0.02, 0.01, 0.005, 0.0025])
     errors = {0: [], 1: []}
-    for hv in steps:
-        theta, m, v = 0.8, 0.0, 0.0
-        K = round(0.5 / hv)
-        for k in range(1, K + 2):  # one trajectory: each step needs the last
-            start = theta
-            g = grad(theta)
-            m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g**2
-            theta -= hv * (m / (1 - b1**k)) / np.sqrt(v / (1 - b2**k) + eps)
-        for p in (0, 1):
-            ref = solve_ivp(
-                lambda s, y, f=fields[p], hv=hv: [f(y[0], hv)],
-                (0, hv),
-                [start],
-                rtol=1e-13,
-                atol=1e-16,
-                method="DOP853",
-            )
-            errors[p].append(abs(ref.y[0, -1] - theta))
-    slopes = {p: np.polyfit(np.log(steps), np.log(e), 1)[0] for p, e in errors.items()}
+    for hv in STEPS:
+        run = _bias_corrected_adam(hv, round(0.5 / hv) + 1)
+        for p, ref in _along_flow((0, 1), hv, run[-2], hv).items():
+            errors[p].append(abs(ref - run[-1]))
+    slopes = _slopes(STEPS, errors)
     assert abs(slopes[0] - 2) < 0.25 and abs(slopes[1] - 3) < 0.25, slopes
