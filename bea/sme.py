@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -47,6 +48,10 @@ __all__ += ["verify_weak"]
 MAX_LOSSES = 64
 #: Most Monte Carlo paths :func:`verify_weak` runs per step size.
 MAX_PATHS = 10_000_000
+#: Most entries of one per-path gradient array (paths × examples × parameters), about 80 MB.
+MAX_ENTRIES = 10_000_000
+#: Most distinct batches the control variate of :func:`verify_weak` averages over.
+MAX_BATCHES = 10_000
 
 
 @dataclass(frozen=True)
@@ -571,7 +576,8 @@ def verify_weak(
     ------
     bea.InputError
         A point of the wrong length, a missing value, steps that do not divide the horizon,
-        too many paths, or a run that leaves float64.
+        too many paths (or paths × examples × parameters over 10⁷), more than 10⁴ possible
+        batches, or a run that leaves float64.
 
     Examples
     --------
@@ -601,14 +607,24 @@ def verify_weak(
             raise InputError(f"{name} must be a whole number from 1 to {top}, got {v!r}")
     if not isinstance(control_variate, bool):
         raise InputError(f"control_variate must be True or False, got {control_variate!r}")
-    grad, grad_jac, drifts = _compiled(sme, values)
     n, B = len(sme.losses), sme.batch_size
-    batches = np.array(list(itertools.combinations(range(n), B)))
+    if paths * n * d > MAX_ENTRIES:
+        raise InputError(
+            f"{paths} paths × {n} examples × {d} parameters is over {MAX_ENTRIES:,} gradient "
+            "entries per step (memory): use fewer paths"
+        )
+    shuffle = sme.sampling == "shuffle"
+    if not shuffle and math.comb(n, B) > MAX_BATCHES:
+        raise InputError(
+            f"{math.comb(n, B):,} possible batches of {B} from {n} examples: the control variate "
+            f"averages over all of them, at most {MAX_BATCHES:,}; use a smaller batch size"
+        )
+    grad, grad_jac, drifts = _compiled(sme, values)
+    batches = None if shuffle else np.array(list(itertools.combinations(range(n), B)))
     scale = float(sp.sqrt(_batch_factor(n, B) / n))
     pairs = [(i, j) for i in range(d) for j in range(i, d)]
     names = [str(p) for p in sme.params]
     labels = tuple(f"E[{v}]" for v in names) + tuple(f"E[{names[i]}*{names[j]}]" for i, j in pairs)
-    shuffle = sme.sampling == "shuffle"
     if shuffle and np.any(counts % (n // B)):
         raise InputError(
             f"with shuffling the horizon must be a whole number of epochs ({n // B} steps each) "

@@ -209,6 +209,13 @@ def test_weak_verification_is_deterministic_and_checks_its_input():
     ]:
         with pytest.raises(bea.InputError, match=message):
             bea.verify_weak(sme, [0.5], **kwargs)
+    many = bea.stochastic_modified_equation(
+        [f"(w - {k})**2" for k in range(40)], ["w"], batch_size=4
+    )
+    with pytest.raises(bea.InputError, match="possible batches"):
+        bea.verify_weak(many, [0.5])
+    with pytest.raises(bea.InputError, match="memory"):
+        bea.verify_weak(many, [0.5], paths=1_000_000)
     for point in ([0.5, 1.0], "0.5", ["x"], [float("inf")]):
         with pytest.raises(bea.InputError, match="point"):
             bea.verify_weak(sme, point)
