@@ -331,3 +331,47 @@ def test_three_stage_lobatto_pair_has_order_four_and_hamiltonian_terms():
     )
     step = trapezoid.step_map([sp.diff(H, p)], [-sp.diff(H, q)], [q], [p], h, 2)
     assert not bea.modified_equation(step, [q, p], h, 2).is_hamiltonian(2)
+
+
+def test_pair_orders_from_bicoloured_trees():
+    """P-series order conditions: the named pairs have orders 1, 1, 2, 4 (HLW II.2); a pair of
+    one tableau has that tableau's order from its B-series (an independent route); and the
+    three-stage pair's order 4 is also what its modified field shows (f₁ = f₂ = f₃ = 0, above)."""
+    from bea.bseries.prk import PRK_METHODS, PartitionedRungeKutta
+    from bea.bseries.rk import METHODS, order_of_accuracy
+
+    orders = {name: m.order_of_accuracy() for name, m in PRK_METHODS.items()}
+    assert orders == {
+        "symplectic Euler": 1,
+        "symplectic Euler adjoint": 1,
+        "Lobatto IIIA-IIIB 2": 2,
+        "Lobatto IIIA-IIIB 3": 4,
+    }
+    for name in ("RK4", "Heun", "explicit midpoint", "Gauss (order 4)"):
+        rk = METHODS[name]
+        pair = PartitionedRungeKutta(rk.A, rk.b, rk.A, rk.b, name)
+        assert pair.order_of_accuracy() == order_of_accuracy(rk.bseries(6)), name
+    with pytest.raises(bea.InputError, match="maximum"):
+        PRK_METHODS["symplectic Euler"].order_of_accuracy(9)
+
+
+def test_pair_order_from_trees_matches_the_modified_field():
+    """Heun for q with the explicit midpoint rule for p: each tableau has order 2, but the
+    coupling conditions on bicoloured trees fail, so the pair has order 1 — and its modified field
+    on a generic non-separable H has f₁ ≠ 0. Heun with a IIIB-like tableau for p keeps order 2
+    (f₁ = 0, f₂ ≠ 0). Two routes: trees, and the Taylor series of the step."""
+    from bea.bseries.prk import PartitionedRungeKutta
+
+    r = sp.Rational
+    heun = ([[0, 0], [1, 0]], [r(1, 2), r(1, 2)])
+    pairs = {
+        1: PartitionedRungeKutta(*heun, [[0, 0], [r(1, 2), 0]], [0, 1]),
+        2: PartitionedRungeKutta(*heun, [[r(1, 2), 0], [r(1, 2), 0]], [r(1, 2), r(1, 2)]),
+    }
+    H = p**3 / 3 + p * q**2 + q**4 / 4 + p * q
+    for expected, pair in pairs.items():
+        assert pair.order_of_accuracy() == expected
+        step = pair.step_map([sp.diff(H, p)], [-sp.diff(H, q)], [q], [p], h, 3)
+        flow = bea.modified_equation(step, [q, p], h, 3)
+        first = next(j for j in range(1, 4) if flow.terms[j] != sp.zeros(2, 1))
+        assert first == expected

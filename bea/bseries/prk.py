@@ -7,7 +7,10 @@ For a partitioned system q̇ = f(q, p), ṗ = g(q, p) the method (A, b) for q an
 
 (Hairer, Lubich & Wanner II.2, VI.4). Symplectic Euler, Störmer–Verlet and the Lobatto IIIA–IIIB
 pairs are of this kind, and are symplectic when bᵢâᵢⱼ + b̂ⱼaⱼᵢ = bᵢb̂ⱼ and bᵢ = b̂ᵢ for all i, j
-(:meth:`PartitionedRungeKutta.is_symplectic`; HLW VI, Theorem 4.6).
+(:meth:`PartitionedRungeKutta.is_symplectic`; HLW VI, Theorem 4.6). Their order comes from the
+order conditions on bicoloured trees (P-series, HLW III.2): Φ(τ) = 1/γ(τ) for every tree τ with
+black (q) and white (p) vertices, where the elementary weight Φ takes b or b̂ at the root and a or
+â on each edge by the colour of the child (:meth:`PartitionedRungeKutta.order_of_accuracy`).
 
 :meth:`PartitionedRungeKutta.step_map` writes the step as a column in h: exactly when both
 tableaux are explicit, and otherwise as the stages' Taylor polynomials in h, found by fixed-point
@@ -18,6 +21,7 @@ equation of the asked order needs. bea's Taylor route then gives the modified fi
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,6 +29,7 @@ import sympy as sp
 
 from ..errors import InputError
 from ..parsing import as_matrix
+from .trees import density, order, trees_up_to
 
 __all__ = [
     "LOBATTO_IIIA_IIIB_2",
@@ -106,6 +111,47 @@ class PartitionedRungeKutta:
             for j in range(s)
         )
 
+    def order_of_accuracy(self, maximum: int = 6) -> int:
+        """The largest p ≤ ``maximum`` with Φ(τ) = 1/γ(τ) on every bicoloured tree of ≤ p nodes.
+
+        Each rooted tree of bea's :mod:`~bea.bseries.trees` is taken with every colouring of its
+        vertices (q: black, p: white); Φ is computed exactly, stage by stage.
+
+        Examples
+        --------
+        >>> [m.order_of_accuracy() for m in PRK_METHODS.values()]
+        [1, 1, 2, 4]
+        """
+        if isinstance(maximum, bool) or not isinstance(maximum, int) or not 1 <= maximum <= 8:
+            raise InputError(f"maximum must be a whole number from 1 to 8, got {maximum!r}")
+        for t in trees_up_to(maximum):
+            for colouring in _colourings(t):
+                gap = sp.expand(self._weight(colouring) - sp.Rational(1, density(t)))
+                if gap != 0 and sp.simplify(gap) != 0:  # radicals (Gauss) need simplifying
+                    return order(t) - 1
+        return maximum
+
+    def _weight(self, coloured) -> sp.Expr:
+        """Φ(τ) of a coloured tree (colour, children): b or b̂ at the root."""
+        colour, _ = coloured
+        stages = self._stage_weights(coloured)
+        weights = self.b if colour == 0 else self.b_hat
+        return sum((w * x for w, x in zip(weights, stages, strict=True)), sp.Integer(0))
+
+    def _stage_weights(self, coloured) -> list:
+        """Per stage i: Π over children σ of Σ_j (a or â)_ij Φ_j(σ), the child's colour choosing
+        A (black: its f feeds Q) or Â (white: its g feeds P)."""
+        _, children = coloured
+        out = [sp.Integer(1)] * self.stages
+        for child in children:
+            M = self.A if child[0] == 0 else self.A_hat
+            inner = self._stage_weights(child)
+            out = [
+                out[i] * sum(M[i, j] * inner[j] for j in range(self.stages))
+                for i in range(self.stages)
+            ]
+        return out
+
     def step_map(
         self,
         f: Sequence[sp.Expr],
@@ -165,6 +211,14 @@ class PartitionedRungeKutta:
         q1 = [q[k] + h * sum(self.b[i] * K[i][k] for i in range(s)) for k in range(len(q))]
         p1 = [p[k] + h * sum(self.b_hat[i] * L[i][k] for i in range(s)) for k in range(len(p))]
         return sp.Matrix(q1 + p1)
+
+
+def _colourings(tree) -> list:
+    """Every colouring (0: black, 1: white) of a rooted tree, as nested (colour, children)."""
+    options = [_colourings(child) for child in tree]
+    return [
+        (colour, tuple(children)) for colour in (0, 1) for children in itertools.product(*options)
+    ]
 
 
 def _truncate(expr: sp.Expr, h: sp.Symbol, top: int) -> sp.Expr:
