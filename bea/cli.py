@@ -686,6 +686,13 @@ def _add_verify(sub) -> None:
         help="time of the global error (default 1)",
     )
     verify.add_argument(
+        "--precision",
+        type=int,
+        metavar="DIGITS",
+        help="measure local errors in this many decimal digits (mpmath) instead of float64, for "
+        "orders float64 hides (explicit step maps; no global errors, no --plot)",
+    )
+    verify.add_argument(
         "--steps",
         nargs="+",
         type=float,
@@ -763,6 +770,8 @@ def _verify(args: argparse.Namespace) -> tuple[str, int]:
         values = _parse_values(args.values)
     if len({len(p) for p in points}) != 1:
         raise BeaError("every --point needs the same number of coordinates")
+    if args.precision is not None and args.plot:
+        raise BeaError("--plot draws float64 runs; use it without --precision")
     result = verify(
         loss,
         params,
@@ -772,7 +781,19 @@ def _verify(args: argparse.Namespace) -> tuple[str, int]:
         horizon=args.horizon,
         values=values,
         method=method,
+        precision=args.precision,
     )
+    if args.precision is not None:
+        import json
+
+        out = json.dumps(result.to_dict()) if args.json else str(result)
+        bad = [f"local p={p}" for p, s in result.local_slopes.items() if not math.isfinite(s)]
+        if bad:
+            print(
+                f"bea: no convergence order could be fitted for {', '.join(bad)}", file=sys.stderr
+            )
+            return out, 1
+        return out, 0
     if args.plot:
         from .plots.output import save_figure
 

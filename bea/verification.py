@@ -29,6 +29,7 @@ from .numeric.reference import integrate_flows
 from .numeric.stepper import compile_stepper
 from .optim import Optimizer, resolve_method
 from .parsing import numeric_values, prepare_loss
+from .precise import LocalVerification, verify_local
 from .step import Step
 
 __all__ = ["Verification", "verify", "verify_flow"]
@@ -387,7 +388,8 @@ def verify(
     values: Mapping | None = None,
     method: str | Optimizer = "gd",
     n_steps: int = 12,
-) -> Verification:
+    precision: int | None = None,
+) -> Verification | LocalVerification:
     """Measure the local and global errors of an optimizer against its truncated modified flows.
 
     Parameters
@@ -411,11 +413,16 @@ def verify(
         The optimizer.
     n_steps : int, default 12
         Number of default step sizes.
+    precision : int, optional
+        Decimal digits: measure the local errors in arbitrary precision instead of float64
+        (:func:`bea.verify_local`: an explicit step map, local errors only, default steps
+        1/32 … 1/256), for the orders float64 rounding hides.
 
     Returns
     -------
     Verification
-        With ``local_slopes`` ≈ p + 2 and ``global_slopes`` ≈ p + 1.
+        With ``local_slopes`` ≈ p + 2 and ``global_slopes`` ≈ p + 1 — or, with ``precision``,
+        a :class:`bea.LocalVerification`.
 
     Examples
     --------
@@ -428,9 +435,19 @@ def verify(
     {0: 2.0, 1: 3.0}
     >>> {p: round(s, 1) for p, s in v.global_slopes.items()}
     {0: 1.0, 1: 2.0}
+
+    Orders that float64 cannot resolve, in 40 digits:
+
+    >>> hi = bea.verify("(y - a*b*x)**2/2", ["a", "b"], [1.5, 0.8], orders=(5,),
+    ...                 values={"x": 1, "y": 0.6}, precision=40)
+    >>> round(hi.local_slopes[5])
+    7
     """
     loss, params, h = prepare_loss(loss, params)
     orders = _check_orders(orders)
     method = resolve_method(method, params, h)
     flow, step = method.flow_and_step(loss, params, h, orders[-1])
+    if precision is not None:
+        points = np.atleast_2d(finite_floats(point, "starting points"))
+        return verify_local(flow, step, points, orders, steps, digits=precision, values=values)
     return verify_flow(flow, step, point, orders, steps, horizon, values=values, n_steps=n_steps)

@@ -45,7 +45,7 @@ LAYERS = {
     "bea.hamiltonian": 7,
     "bea.splitting": 7,
     "bea.verification": 7,
-    "bea.precise": 7,
+    "bea.precise": 5,
     "bea.sme": 8,
     "bea.transient": 8,
     "bea.study": 8,

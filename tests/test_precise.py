@@ -60,3 +60,27 @@ def test_bad_input_is_a_clear_error():
         args = dict(flow=flow, step=step, points=[[1.0, 1.0]], values={"y": 1}) | kwargs
         with pytest.raises(bea.InputError, match=message):
             bea.verify_local(**args)
+
+
+def test_verify_takes_precision_and_so_does_the_command_line(capsys):
+    """bea.verify(..., precision=K) is the arbitrary-precision path behind the front door (a
+    LocalVerification), and ``bea verify --precision K`` prints it."""
+    import json
+
+    from bea.cli import main
+
+    v = bea.verify(
+        "(y - a*b*x)**2/2",
+        ["a", "b"],
+        [1.5, 0.8],
+        orders=(4,),
+        values={"x": 1, "y": 0.6},
+        precision=40,
+    )
+    assert isinstance(v, bea.LocalVerification) and abs(v.local_slopes[4] - 6) < 0.1
+    argv = ["verify", "--loss", "(y - a*b*x)**2/2", "--params", "a", "b", "--point", "1.5", "0.8"]
+    argv += ["--values", "x=1", "y=0.6", "--orders", "4", "--precision", "40", "--json"]
+    assert main(argv) == 0
+    assert abs(json.loads(capsys.readouterr().out)["local_slopes"]["4"] - 6) < 0.1
+    assert main([*argv[:-1], "--plot", "x.png"]) == 2
+    assert "without --precision" in capsys.readouterr().err
