@@ -45,6 +45,7 @@ CLASSES = {
     ),
     "test_nan_slopes_never_exit_0": ("verify changes steps or prints NaN", "medium"),
     "test_ten_parameter_non_polynomial_loss_at_order_one": ("unbounded work", "medium"),
+    "test_long_derivations_show_progress_on_a_terminal": ("unbounded work", "medium"),
     "test_bad_out_is_a_one_line_error": ("output folders", "medium"),
     "test_a_folder_with_a_users_file_is_refused_without_force_and_the_file_survives": (
         "output folders",
