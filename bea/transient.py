@@ -106,7 +106,11 @@ class Transient:
         >>> tr.length(1e-6)
         46
         """
-        i = 0 if h is None else int(np.argmin(np.abs(self.steps - h)))
+        tolerance = float(finite_floats(tolerance, "the tolerance"))
+        if tolerance <= 0:
+            raise InputError(f"the tolerance must be positive, got {tolerance:g}")
+        hv = None if h is None else float(finite_floats(h, "h"))
+        i = 0 if hv is None else int(np.argmin(np.abs(self.steps - hv)))
         worst = np.maximum(self.predicted["m"][i], self.predicted["v"][i])
         above = np.nonzero(worst >= tolerance)[0]
         if above.size and above[-1] == worst.size - 1:

@@ -48,6 +48,9 @@ def test_rmsprop_has_no_first_moment_transient_and_the_length_follows_beta2():
     assert 2 < slow.length(1e-6) / n_fast < 4
     with pytest.raises(bea.InputError, match="still above"):
         tr.length(1e-300)
+    for bad in ("1e-3", -1.0, float("nan")):
+        with pytest.raises(bea.InputError, match="tolerance"):
+            tr.length(bad)
 
 
 @pytest.mark.parametrize(
