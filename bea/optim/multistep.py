@@ -104,12 +104,17 @@ class Multistep(Optimizer):
         g = gradient(loss, params)
         new = []
         for i in range(len(params)):
-            rhs = -sum(sp.Rational(rel.alpha.get(s, 0)) * at[s][i] for s in (0, -1))
+            rhs = -sum(_exact(rel.alpha.get(s, 0)) * at[s][i] for s in (0, -1))
             for gamma, mu in rel.evaluations:
                 point = [
-                    sum(sp.Rational(m) * at[s][k] for s, m in mu.items())
+                    sum(_exact(m) * at[s][k] for s, m in mu.items())
                     for k in range(len(params))
                 ]
-                rhs -= h * sp.Rational(gamma) * substituted([g[i]], params, point)[0]
-            new.append(sp.expand(rhs / sp.Rational(rel.alpha[1])))
+                rhs -= h * _exact(gamma) * substituted([g[i]], params, point)[0]
+            new.append(sp.expand(rhs / _exact(rel.alpha[1])))
         return TwoStepMap(sp.Matrix(new), tuple(params), h, prev, self.name, loss)
+
+
+def _exact(coefficient) -> sp.Expr:
+    """A relation's coefficient (a Fraction or a sympy expression) as a sympy number."""
+    return sp.sympify(coefficient)

@@ -77,3 +77,21 @@ def test_the_command_line_knows_every_registered_method(capsys):
     argv = ["verify", "--loss", "t**4/4 + t**2/2", "--params", "t", "--point", "0.8"]
     assert main([*argv, "--method", "bdf2"]) == 2
     assert "implicit" in capsys.readouterr().err
+
+
+def test_a_symbolic_relation_heavy_ball_matches_the_heavy_ball_optimizer():
+    """Heavy ball with a symbolic β given as a relation (trees) equals bea.optim.HeavyBall (the
+    relation route of its written update), and its written two-step update is heavy ball's."""
+    from bea.bseries.relations import heavy_ball
+
+    beta = sp.Symbol("beta")
+    as_relation = Multistep(heavy_ball(beta))
+    trees = bea.modified_flow(E, [a, b], 2, method=as_relation)
+    optimizer = bea.modified_flow(E, [a, b], 2, method=bea.optim.HeavyBall(beta))
+    for j in range(3):
+        diff = (trees.terms[j] - optimizer.terms[j]).applyfunc(sp.simplify)
+        assert diff == sp.zeros(2, 1)
+    step = as_relation.step_map(E, (a, b), h)
+    reference = bea.optim.HeavyBall(beta).step_map(E, (a, b), h)
+    swap = dict(zip(reference.prev, step.prev, strict=True))
+    assert (step.step - reference.step.xreplace(swap)).applyfunc(sp.expand) == sp.zeros(2, 1)
