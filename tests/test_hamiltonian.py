@@ -283,6 +283,10 @@ def test_partitioned_pairs_symplecticity_condition():
     lobatto_iiia = [[0, 0], ["1/2", "1/2"]]
     both_iiia = PartitionedRungeKutta(lobatto_iiia, ["1/2", "1/2"], lobatto_iiia, ["1/2", "1/2"])
     assert not both_iiia.is_symplectic()  # Lobatto IIIA alone is the trapezoidal rule
+    from bea.bseries.rk import METHODS
+
+    gauss = METHODS["Gauss (order 4)"]  # radicals: the condition must simplify, not compare
+    assert PartitionedRungeKutta(gauss.A, gauss.b, gauss.A, gauss.b).is_symplectic()
     with pytest.raises(bea.InputError, match="sum to 1"):
         PartitionedRungeKutta([[0]], [1], [[1]], ["1/2"])
     with pytest.raises(bea.InputError, match="s × s"):

@@ -27,9 +27,11 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from .._checks import check_order
 from ..errors import InputError
 from ..parsing import as_matrix
-from .trees import density, order, trees_up_to
+from .trees import density, trees_up_to
+from .trees import order as tree_order
 
 __all__ = [
     "LOBATTO_IIIA_IIIB_2",
@@ -105,8 +107,8 @@ class PartitionedRungeKutta:
         True
         """
         s, A, Ah, b, bh = self.stages, self.A, self.A_hat, self.b, self.b_hat
-        return all(b[i] == bh[i] for i in range(s)) and all(
-            b[i] * Ah[i, j] + bh[j] * A[j, i] - b[i] * bh[j] == 0
+        return all(_zero(b[i] - bh[i]) for i in range(s)) and all(
+            _zero(b[i] * Ah[i, j] + bh[j] * A[j, i] - b[i] * bh[j])
             for i in range(s)
             for j in range(s)
         )
@@ -126,9 +128,8 @@ class PartitionedRungeKutta:
             raise InputError(f"maximum must be a whole number from 1 to 8, got {maximum!r}")
         for t in trees_up_to(maximum):
             for colouring in _colourings(t):
-                gap = sp.expand(self._weight(colouring) - sp.Rational(1, density(t)))
-                if gap != 0 and sp.simplify(gap) != 0:  # radicals (Gauss) need simplifying
-                    return order(t) - 1
+                if not _zero(self._weight(colouring) - sp.Rational(1, density(t))):
+                    return tree_order(t) - 1
         return maximum
 
     def _weight(self, coloured) -> sp.Expr:
@@ -185,6 +186,9 @@ class PartitionedRungeKutta:
         4*h**2*p*q**2 - 2*h*p*q + p
         """
         q, p, f, g = list(q), list(p), list(f), list(g)
+        order = check_order(order)
+        if len(f) != len(q) or len(g) != len(p):
+            raise InputError("f needs one component per q and g one per p")
         s, n = self.stages, order + 1  # the stages are needed exactly through h^order
         K = [list(f) for _ in range(s)]
         L = [list(g) for _ in range(s)]
@@ -211,6 +215,12 @@ class PartitionedRungeKutta:
         q1 = [q[k] + h * sum(self.b[i] * K[i][k] for i in range(s)) for k in range(len(q))]
         p1 = [p[k] + h * sum(self.b_hat[i] * L[i][k] for i in range(s)) for k in range(len(p))]
         return sp.Matrix(q1 + p1)
+
+
+def _zero(x: sp.Expr) -> bool:
+    """Exactly zero (radicals, as in Gauss tableaux, need simplifying)."""
+    x = sp.expand(x)
+    return x == 0 or sp.simplify(x) == 0
 
 
 def _colourings(tree) -> list:
