@@ -784,9 +784,9 @@ def _verify(args: argparse.Namespace) -> tuple[str, int]:
         precision=args.precision,
     )
     if args.precision is not None:
-        import json
+        from .io import dumps
 
-        out = json.dumps(result.to_dict()) if args.json else str(result)
+        out = dumps(result.to_dict()).rstrip("\n") if args.json else str(result)
         bad = [f"local p={p}" for p, s in result.local_slopes.items() if not math.isfinite(s)]
         if bad:
             print(
