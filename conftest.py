@@ -18,3 +18,17 @@ if importlib.util.find_spec("jax") is None or importlib.util.find_spec("sklearn"
         "docs/export.rst",
         "tests/deep/*",
     ]
+
+
+import sys  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close every figure a test or doctest drew (figures would pile up across doctests)."""
+    yield
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")
