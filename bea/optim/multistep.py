@@ -107,8 +107,7 @@ class Multistep(Optimizer):
             rhs = -sum(_exact(rel.alpha.get(s, 0)) * at[s][i] for s in (0, -1))
             for gamma, mu in rel.evaluations:
                 point = [
-                    sum(_exact(m) * at[s][k] for s, m in mu.items())
-                    for k in range(len(params))
+                    sum(_exact(m) * at[s][k] for s, m in mu.items()) for k in range(len(params))
                 ]
                 rhs -= h * _exact(gamma) * substituted([g[i]], params, point)[0]
             new.append(sp.expand(rhs / _exact(rel.alpha[1])))
