@@ -783,27 +783,20 @@ def _verify(args: argparse.Namespace) -> tuple[str, int]:
         method=method,
         precision=args.precision,
     )
-    if args.precision is not None:
+    if args.precision is not None:  # a LocalVerification: local errors only, no figure
         from .io import dumps
 
         out = dumps(result.to_dict()).rstrip("\n") if args.json else str(result)
-        bad = [f"local p={p}" for p, s in result.local_slopes.items() if not math.isfinite(s)]
-        if bad:
-            print(
-                f"bea: no convergence order could be fitted for {', '.join(bad)}", file=sys.stderr
-            )
-            return out, 1
-        return out, 0
-    if args.plot:
-        from .plots.output import save_figure
+        kinds = (("local", result.local_slopes),)
+    else:
+        if args.plot:
+            from .plots.output import save_figure
 
-        save_figure(result.plot(), args.plot)
-    out = result.to_json().rstrip("\n") if args.json else str(result)
+            save_figure(result.plot(), args.plot)
+        out = result.to_json().rstrip("\n") if args.json else str(result)
+        kinds = (("local", result.local_slopes), ("global", result.global_slopes))
     unfit = [
-        f"{kind} p={p}"
-        for kind, slopes in (("local", result.local_slopes), ("global", result.global_slopes))
-        for p, s in slopes.items()
-        if not math.isfinite(s)
+        f"{kind} p={p}" for kind, slopes in kinds for p, s in slopes.items() if not math.isfinite(s)
     ]
     if unfit:
         print(

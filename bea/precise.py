@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from ._checks import check_order
+from ._checks import check_order, finite_floats
 from .errors import InputError
 from .flow import ModifiedFlow
 from .numeric.fit import fit_slope
@@ -166,14 +166,11 @@ def verify_local(
         raise InputError("give at least one order")
     if values is not None and not isinstance(values, Mapping):
         raise InputError(f"values must be a mapping of names to numbers, got {values!r}")
-    try:
-        pts = np.atleast_2d(np.asarray(points, dtype=float))
-        hs = np.asarray([1 / 32, 1 / 64, 1 / 128, 1 / 256] if steps is None else steps, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise InputError(f"points and steps must be numbers: {err}") from None
-    if pts.shape[1] != len(state) or not np.all(np.isfinite(pts)):
+    pts = np.atleast_2d(finite_floats(points, "points"))
+    hs = finite_floats([1 / 32, 1 / 64, 1 / 128, 1 / 256] if steps is None else steps, "steps")
+    if pts.ndim != 2 or pts.shape[1] != len(state):
         raise InputError(f"points must be finite, of shape (n, {len(state)}), got {pts.shape}")
-    if hs.ndim != 1 or len(hs) < 3 or not np.all(np.isfinite(hs)) or np.any(hs <= 0):
+    if hs.ndim != 1 or len(hs) < 3 or np.any(hs <= 0):
         raise InputError("steps must be at least 3 positive finite numbers")
     given = numeric_values(values, (*state, h))
     free = set().union(*(e.free_symbols for e in step.step)) | set().union(

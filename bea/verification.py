@@ -447,7 +447,6 @@ def verify(
     orders = _check_orders(orders)
     method = resolve_method(method, params, h)
     flow, step = method.flow_and_step(loss, params, h, orders[-1])
-    if precision is not None:
-        points = np.atleast_2d(finite_floats(point, "starting points"))
-        return verify_local(flow, step, points, orders, steps, digits=precision, values=values)
+    if precision is not None:  # verify_local checks the points and steps itself
+        return verify_local(flow, step, point, orders, steps, digits=precision, values=values)
     return verify_flow(flow, step, point, orders, steps, horizon, values=values, n_steps=n_steps)
