@@ -170,6 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="adam/adamw/rmsprop with epsilon outside the root, m/(sqrt(v) + eps), as PyTorch",
     )
     derive.add_argument(
+        "--closed-form",
+        action="store_true",
+        help="a potential bea finds no closed form for is an exact ray integral, Integral(..., "
+        "(t, 0, 1)); this asks sympy's integrator for a closed form instead (slow: use --timeout)",
+    )
+    derive.add_argument(
         "--weight-decay",
         default="lam",
         metavar="L",
@@ -861,7 +867,8 @@ def _derive(args: argparse.Namespace) -> str:
         return flow.to_source("numpy" if args.format == "python" else "jax").rstrip("\n")
     first_bad = flow.first_non_gradient()
     top = flow.order if first_bad is None else first_bad - 1
-    loss_tilde = flow.modified_loss(top) if top >= 0 else None
+    closed = getattr(args, "closed_form", False)
+    loss_tilde = flow.modified_loss(top, closed_form=closed) if top >= 0 else None
     gradient = [flow.is_gradient(j) for j in range(flow.order + 1)]
     if args.format == "json":
         return _json_document(
@@ -901,6 +908,11 @@ def _derive(args: argparse.Namespace) -> str:
     if loss_tilde is not None:
         lines.append(f"modified loss (up to O(h^{top + 1})):")
         lines.append(f"  E~ = {loss_tilde}")
+        if loss_tilde.has(sp.Integral):
+            lines.append(
+                "  (Integral(..., (t, 0, 1)): an exact potential with no closed form bea found, "
+                "integrated along the ray from a base point; --closed-form asks sympy for one)"
+            )
     if first_bad is not None:
         obstruction = flow.antisymmetric_jacobian(first_bad)
         lines.append(

@@ -102,6 +102,7 @@ def modified_loss(
     method: str | Optimizer = "gd",
     *,
     h: sp.Symbol | None = None,
+    closed_form: bool = False,
 ) -> sp.Expr:
     """Modified loss Ẽ whose gradient flow the optimizer follows to the given order.
 
@@ -112,6 +113,9 @@ def modified_loss(
     ----------
     loss, params, order, method, h
         As in :func:`modified_flow`.
+    closed_form : bool
+        As in :meth:`bea.ModifiedFlow.potential`: a term whose potential bea finds in no closed
+        form is an exact, unevaluated ray integral unless this asks sympy's integrator (slow).
 
     Returns
     -------
@@ -129,7 +133,7 @@ def modified_loss(
     >>> bea.modified_loss((y - a*b*x)**2 / 2, [a, b])
     h*x**2*(a**2 + b**2)*(a*b*x - y)**2/4 + (-a*b*x + y)**2/2
     """
-    return modified_flow(loss, params, order, method, h=h).modified_loss()
+    return modified_flow(loss, params, order, method, h=h).modified_loss(closed_form=closed_form)
 
 
 #: Fields of bea's JSON that hold one expression each (besides the terms).
@@ -181,8 +185,8 @@ def load_json(text: str) -> dict:
             raise InputError(f"bad assumptions for the symbol {name}: {err}") from None
     known = list(symbols.values())
 
-    def read(text, what):
-        return parse_expression(text, known, what=what)
+    def read(text, what):  # a modified loss may hold a ray integral (a potential's, unevaluated)
+        return parse_expression(text, known, what=what, integrals=what == "modified loss")
 
     try:
         state = [symbols[p] for p in data["params"]]

@@ -15,10 +15,14 @@ elementary potentials (E, ‖∇E‖², ∇EᵀH∇E, ‖H∇E‖², ∇³E[∇E
 nodes, which span the gradient terms of B-series methods such as gradient descent), with rational
 coefficients fitted at random points and the result checked by the identity test: this gives
 E + (h/4)‖∇E‖² for gradient descent on any smooth loss in seconds. Otherwise polynomial terms are
-integrated one variable at a time, exactly, and checked by differentiating back; other terms fall
-back to sympy's integrator (slow; the CLI's ``--timeout`` bounds it). A potential is only defined up to an additive constant; bea fixes
-it so that it vanishes at the critical points of the loss when they can be computed exactly
-(polynomial losses, by a Gröbner basis of ∇E), and otherwise drops the state-free terms.
+integrated one variable at a time, exactly, and checked by differentiating back; other terms are
+the exact line integral along the ray from a base point θ₀, V(θ) = ∫₀¹ ∇V(θ₀ + t(θ − θ₀))·(θ − θ₀)
+dt, left unevaluated (``sp.Integral``: no integrator runs; exports and
+:func:`bea.numeric.compile_expressions` evaluate it by Gauss–Legendre quadrature, and
+``closed_form=True`` asks sympy's integrator instead — slow, bounded by the CLI's ``--timeout``).
+A potential is only defined up to an additive constant; bea fixes it so that it vanishes at the
+critical points of the loss when they can be computed exactly (polynomial losses, by a Gröbner
+basis of ∇E), at θ₀ for a ray integral, and otherwise drops the state-free terms.
 """
 
 from __future__ import annotations
@@ -417,19 +421,28 @@ class ModifiedFlow:
                 return j
         return None
 
-    def potential(self, j: int) -> sp.Expr:
+    def potential(self, j: int, *, closed_form: bool = False) -> sp.Expr:
         """The scalar V_j with f_j = −∇V_j, when f_j is a gradient field.
 
         Parameters
         ----------
         j : int
             The power of ``h``.
+        closed_form : bool
+            Only matters when bea's own routes find no closed form (a non-polynomial term whose
+            potential is not a combination of the loss's elementary potentials): by default V_j
+            is then the exact ray integral ∫₀¹ −f_j(θ₀ + t(θ − θ₀))·(θ − θ₀) dt, unevaluated
+            (``sp.Integral``; θ₀ is the origin, or the first of (1, …, 1), (−1, …, −1),
+            (1/2, …, 1/2) where f_j is finite), which costs nothing, exports as quadrature and
+            reads back from JSON. ``closed_form=True`` asks sympy's integrator instead, one
+            variable at a time: slow (bound it with the CLI's ``--timeout``), and a
+            :class:`~bea.BeaError` when it finds no closed form.
 
         Returns
         -------
         sympy expression
             Exact, factored where that is shorter. Fixed up to its additive constant as described
-            in the module docstring.
+            in the module docstring (a ray integral vanishes at its base point θ₀).
 
         Raises
         ------
@@ -443,15 +456,27 @@ class ModifiedFlow:
         >>> flow = bea.modified_flow((y - a*b*x)**2 / 2, [a, b], order=1)
         >>> flow.potential(1)
         x**2*(a**2 + b**2)*(a*b*x - y)**2/4
+
+        A potential with no closed form among the loss's own (here ∫ E′E″² of a logistic loss)
+        is the ray integral from the origin; sympy's integrator finds a closed form on request:
+
+        >>> w = sp.Symbol("w")
+        >>> flow = bea.modified_flow(sp.log(1 + sp.exp(-w)), [w], order=2)
+        >>> flow.potential(2).has(sp.Integral), flow.potential(2, closed_form=True).has(sp.Integral)
+        (True, False)
         """
         j = self._index(j)
         if not self._gradient_flags[j]:
             raise NotAGradientError(j, self.antisymmetric_jacobian(j))
-        return self._potentials[j]
+        return (self._closed_potentials if closed_form else self._potentials)[j]
 
     @cached_property
     def _potentials(self) -> dict[int, sp.Expr]:
         return _Memo(self._compute_potential)
+
+    @cached_property
+    def _closed_potentials(self) -> dict[int, sp.Expr]:
+        return _Memo(self._compute_closed_potential)
 
     def _compute_potential(self, j: int) -> sp.Expr:
         ring, rterms = self._ring_view
@@ -475,16 +500,29 @@ class ModifiedFlow:
             V_expr = sp.expand(ring.to_sympy(V))
             V_expr -= _critical_value(V_expr, self.loss, self.state)
         else:
-            V_expr = _integrate_sympy(exprs, self.state, j)
+            V_expr = _ray_potential(exprs, self.state, j, self.h)
         return _tidy(V_expr)
 
-    def modified_loss(self, order: int | None = None) -> sp.Expr:
+    def _compute_closed_potential(self, j: int) -> sp.Expr:
+        """The potential in closed form: :meth:`_compute_potential`, whose ray integral (if any)
+        is replaced by sympy's integrator one variable at a time (slow; may fail)."""
+        V = self._potentials[j]
+        if not V.has(sp.Integral):
+            return V
+        ring, rterms = self._ring_view
+        exprs = [ring.to_sympy(-p) for p in rterms[j]]
+        return _tidy(_integrate_sympy(exprs, self.state, j))
+
+    def modified_loss(self, order: int | None = None, *, closed_form: bool = False) -> sp.Expr:
         """The modified loss Ẽ = V₀ + h V₁ + … with Σ_{j ≤ order} h^j f_j = −∇Ẽ.
 
         Parameters
         ----------
         order : int, optional
             Truncation order (default: all terms).
+        closed_form : bool
+            As in :meth:`potential`: by default a term with no closed form bea finds itself is
+            an exact ray integral; ``True`` asks sympy's integrator (slow).
 
         Returns
         -------
@@ -505,7 +543,9 @@ class ModifiedFlow:
         h*t**6/4 + t**4/4
         """
         order = self._index(order if order is not None else self.order)
-        return self._v0(order) + sum(self.h**j * self.potential(j) for j in range(1, order + 1))
+        return self._v0(order) + sum(
+            self.h**j * self.potential(j, closed_form=closed_form) for j in range(1, order + 1)
+        )
 
     def _v0(self, order: int) -> sp.Expr:
         """V₀ after checking that f_0 … f_order are gradient fields (else NotAGradientError)."""
@@ -559,7 +599,14 @@ class ModifiedFlow:
         j = self._index(j)
         return self._hamiltonian_view(poisson, None).is_gradient(j)
 
-    def hamiltonian(self, j: int, *, poisson=None, hamiltonian: sp.Expr | None = None) -> sp.Expr:
+    def hamiltonian(
+        self,
+        j: int,
+        *,
+        poisson=None,
+        hamiltonian: sp.Expr | None = None,
+        closed_form: bool = True,
+    ) -> sp.Expr:
         """The Hamiltonian H_j of the term f_j = B∇H_j.
 
         Parameters
@@ -571,6 +618,11 @@ class ModifiedFlow:
         hamiltonian : sympy expression, optional
             The Hamiltonian H of the exact system (f₀ = B∇H); it is returned as H₀ in the user's
             form and its pieces help to find the H_j of non-polynomial systems.
+        closed_form : bool
+            As in :meth:`potential`, but on by default: mechanical Hamiltonians are polynomial or
+            trigonometric, where sympy's integrator is quick and a closed form is what one
+            compares with the literature. ``False`` gives the exact ray integral where bea's own
+            routes find no closed form (instant; exp/log systems).
 
         Returns
         -------
@@ -602,10 +654,15 @@ class ModifiedFlow:
             raise NotHamiltonianError(j, base.antisymmetric_jacobian(j))
         if j == 0 and view._loss_is_potential:
             return view.loss
-        return view._potentials[j]
+        return (view._closed_potentials if closed_form else view._potentials)[j]
 
     def modified_hamiltonian(
-        self, order: int | None = None, *, poisson=None, hamiltonian: sp.Expr | None = None
+        self,
+        order: int | None = None,
+        *,
+        poisson=None,
+        hamiltonian: sp.Expr | None = None,
+        closed_form: bool = True,
     ) -> sp.Expr:
         """The modified Hamiltonian H̃ = H₀ + h H₁ + … with Σ_{j ≤ order} h^j f_j = B∇H̃.
 
@@ -616,7 +673,7 @@ class ModifiedFlow:
         ----------
         order : int, optional
             Truncation order (default: all terms).
-        poisson, hamiltonian
+        poisson, hamiltonian, closed_form
             As in :meth:`hamiltonian`.
 
         Returns
@@ -646,7 +703,10 @@ class ModifiedFlow:
         order = self._index(order if order is not None else self.order)
         return sum(
             (
-                self.h**j * self.hamiltonian(j, poisson=poisson, hamiltonian=hamiltonian)
+                self.h**j
+                * self.hamiltonian(
+                    j, poisson=poisson, hamiltonian=hamiltonian, closed_form=closed_form
+                )
                 for j in range(order + 1)
             ),
             sp.Integer(0),
@@ -1141,6 +1201,51 @@ def _potential_from_loss(loss, state, target, j: int) -> sp.Expr | None:
         if residual and not ring.vanishes(residual):
             return None
     return sum((ci * cand for ci, cand in zip(coeffs, cands, strict=True)), sp.Integer(0))
+
+
+#: Base points tried for the ray integral, in order: the origin, then (1, …, 1), (−1, …, −1),
+#: (1/2, …, 1/2) — the first where the field is finite.
+_RAY_BASES = (0, 1, -1, sp.Rational(1, 2))
+
+
+def _ray_variable(exprs, h: sp.Symbol | None = None) -> sp.Symbol:
+    """A name for the variable of a ray integral that no symbol of ``exprs`` (or ``h``) uses."""
+    used = {s.name for e in exprs for s in e.free_symbols} | ({h.name} if h is not None else set())
+    for name in ("t", "s", "tau", "sigma"):
+        if name not in used:
+            return sp.Symbol(name, real=True)
+    k = 0
+    while f"t{k}" in used:
+        k += 1
+    return sp.Symbol(f"t{k}", real=True)
+
+
+def _ray_potential(target, state, j: int, h: sp.Symbol | None = None) -> sp.Expr:
+    """V with ∇V = target, as the exact line integral from a base point θ₀ along the ray:
+    V(θ) = ∫₀¹ target(θ₀ + t(θ − θ₀))·(θ − θ₀) dt, left unevaluated (``sp.Integral``).
+
+    Exact for any gradient field whose ray from θ₀ stays in its domain (the gradient test has
+    already passed), and instant: no integrator runs. V(θ₀) = 0. ``.doit()`` asks sympy for a
+    closed form; bea's exporters evaluate it by Gauss–Legendre quadrature."""
+    for c in _RAY_BASES:
+        base = {s: sp.Integer(c) if isinstance(c, int) else c for s in state}
+        at = [e.xreplace(base) for e in target]
+        if all(v.is_finite is not False and not v.has(sp.zoo, sp.nan, sp.I) for v in at):
+            break
+    else:
+        raise BeaError(
+            f"f_{j} is a gradient field, but it is singular at every base point bea tries for "
+            "its potential's ray integral; use potential(j, closed_form=True)"
+        )
+    t = _ray_variable(target, h)
+    on_ray = {s: base[s] + t * (s - base[s]) for s in state}
+    integrand = sum(
+        (e.xreplace(on_ray) * (s - base[s]) for e, s in zip(target, state, strict=True)),
+        sp.Integer(0),
+    )
+    if integrand == 0:
+        return sp.Integer(0)
+    return sp.Integral(integrand, (t, 0, 1))
 
 
 def _integrate_sympy(target, state, j: int) -> sp.Expr:

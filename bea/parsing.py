@@ -131,7 +131,11 @@ def parse_params(params: Sequence[str | sp.Symbol]) -> tuple[sp.Symbol, ...]:
 
 
 def parse_expression(
-    text: str, symbols: Iterable[sp.Symbol] = (), *, what: str = "expression"
+    text: str,
+    symbols: Iterable[sp.Symbol] = (),
+    *,
+    what: str = "expression",
+    integrals: bool = False,
 ) -> sp.Expr:
     """Parse an expression string safely into sympy (never evaluated as Python).
 
@@ -145,6 +149,10 @@ def parse_expression(
         become new symbols.
     what : str
         What the expression is, for messages (``"loss"``, ``"step map"``, …).
+    integrals : bool
+        Also accept ``Integral(integrand, (t, a, b))`` with numeric bounds, not nested: the
+        ray integrals of potentials with no closed form, as bea writes them (read back by
+        :func:`bea.load_json`). Losses and step maps never contain one.
 
     Returns
     -------
@@ -236,6 +244,8 @@ def parse_expression(
                     "such as exp(x); attribute access is never accepted"
                 )
             name = _check_name(node.func.id)
+            if name == "Integral" and integrals:
+                return integral(node, level)
             if name in NON_SMOOTH_NAMES:
                 raise InputError(
                     f"{name} is not smooth: backward error analysis needs a smooth {what}"
@@ -253,6 +263,37 @@ def parse_expression(
             f"{type(node).__name__} is not allowed in a {what}; use arithmetic, "
             f"numbers, names and elementary functions"
         )
+
+    def integral(node: ast.Call, level: int) -> sp.Expr:
+        """``Integral(integrand, (t, a, b))``: t is bound (real) inside the integrand only."""
+        args = node.args
+        if (
+            node.keywords
+            or len(args) != 2
+            or not isinstance(args[1], ast.Tuple)
+            or len(args[1].elts) != 3
+            or not isinstance(args[1].elts[0], ast.Name)
+        ):
+            raise InputError(f"an Integral in the {what} must read Integral(integrand, (t, a, b))")
+        if any(
+            isinstance(n, ast.Call) and getattr(n.func, "id", None) == "Integral"
+            for n in ast.walk(args[0])
+        ):
+            raise InputError(f"nested integrals are not allowed in the {what}")
+        var = sp.Symbol(_check_name(args[1].elts[0].id), real=True)
+        outer = by_name.get(var.name)
+        by_name[var.name] = var
+        try:
+            integrand = walk(args[0], level)
+        finally:
+            if outer is None:
+                del by_name[var.name]
+            else:
+                by_name[var.name] = outer
+        bounds = [walk(b, level) for b in args[1].elts[1:]]
+        if not all(b.is_number for b in bounds):
+            raise InputError(f"the bounds of an Integral in the {what} must be numbers")
+        return sp.Integral(integrand, (var, *bounds))
 
     try:
         expr = walk(tree, 0)

@@ -46,6 +46,12 @@ __all__ = [
 ]
 
 
+def _is_zero(value) -> bool:
+    """Exact zero test of a coefficient: rationals directly, symbolic ones by simplification."""
+    value = as_sympy(value)
+    return value == 0 if value.is_Rational else sp.simplify(value) == 0
+
+
 @dataclass(frozen=True)
 class LinearRelation:
     """Σ_s α_s y_{n+s} = h Σ_j γ_j f(Σ_s μ_{j,s} y_{n+s}) (see the module docstring).
@@ -77,17 +83,17 @@ class LinearRelation:
         evals = []
         for gamma, mu in self.evaluations:
             mu = {int(s): exact_coefficient(m) for s, m in dict(mu).items()}
-            if sp.simplify(as_sympy(sum(mu.values(), Fraction(0))) - 1) != 0:
+            if not _is_zero(sum(mu.values(), Fraction(0)) - 1):
                 raise InputError(
                     f"{self.name}: each evaluation point must be Σ μ_s y_(n+s) with Σ μ_s = 1"
                 )
             evals.append((exact_coefficient(gamma), mu))
         if not evals:
             raise InputError(f"{self.name}: the relation needs at least one evaluation of f")
-        if sp.simplify(as_sympy(sum(alpha.values(), Fraction(0)))) != 0:
+        if not _is_zero(sum(alpha.values(), Fraction(0))):
             raise InputError(f"{self.name} is not consistent: Σ α_s must be 0")
         speed = sum((s * a for s, a in alpha.items()), Fraction(0))
-        if sp.simplify(as_sympy(speed)) == 0:
+        if _is_zero(speed):
             raise InputError(f"{self.name}: Σ s α_s must be non-zero (the relation fixes no flow)")
         object.__setattr__(self, "alpha", alpha)
         object.__setattr__(self, "evaluations", tuple(evals))

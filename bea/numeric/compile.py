@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import sympy as sp
 
+from .. import codegen
 from ..errors import InputError
 from ..flow import ModifiedFlow
 from ..parsing import as_expression, numeric_values
@@ -34,6 +35,35 @@ def _substitute(exprs: Sequence[sp.Expr], values: Mapping | None, allowed: set) 
         names = ", ".join(sorted(map(str, unknown)))
         raise InputError(f"give numeric values for the constant(s) {names} (values={{...}})")
     return out
+
+
+def _split_integrals(exprs: list[sp.Expr], args: list) -> tuple[list, list[sp.Expr]]:
+    """Each ``Integral(g, (t, a, b))`` (a potential's ray integral) replaced by a placeholder,
+    paired with a batched Gauss–Legendre evaluation of it (the export's quadrature,
+    :data:`bea.codegen.QUADRATURE_NODES` nodes on a leading axis)."""
+    found = sorted({i for e in exprs for i in e.atoms(sp.Integral)}, key=sp.default_sort_key)
+    if not found:
+        return [], exprs
+    x, w = np.polynomial.legendre.leggauss(codegen.QUADRATURE_NODES)
+    pairs = []
+    for k, integral in enumerate(found):
+        if len(integral.limits) != 1 or len(integral.limits[0]) != 3:
+            raise InputError("an integral to evaluate needs one variable and two bounds")
+        var, lo, hi = integral.limits[0]
+        if not (lo.is_number and hi.is_number):
+            raise InputError("an integral to evaluate needs numeric bounds")
+        lo, half = float(lo), float((hi - lo) / 2)
+        g = sp.lambdify([var, *args], integral.function, modules="numpy", cse=True)
+
+        def quad(*vals, g=g, lo=lo, half=half):
+            shape = np.broadcast_shapes(*(np.shape(v) for v in vals))
+            t = lo + half * (1 + x.reshape((-1,) + (1,) * len(shape)))
+            values = np.broadcast_to(g(t, *vals), (len(x), *shape))
+            return half * np.tensordot(w, values, axes=1)
+
+        pairs.append((sp.Dummy(f"integral{k}"), quad))
+    slots = {i: s for i, (s, _) in zip(found, pairs, strict=True)}
+    return pairs, [e.xreplace(slots) for e in exprs]
 
 
 def _horner(expr: sp.Expr, state: tuple) -> sp.Expr:
@@ -81,7 +111,8 @@ def compile_expressions(
     exprs = [as_expression(e, allowed, what="expression", check=False) for e in exprs]
     exprs = [_horner(e, state) for e in _substitute(exprs, values, allowed)]
     args = list(state) + ([h] if h is not None else [])
-    raw = sp.lambdify(args, exprs, modules="numpy", cse=True)
+    integrals, exprs = _split_integrals(exprs, args)
+    raw = sp.lambdify(args + [s for s, _ in integrals], exprs, modules="numpy", cse=True)
     d = len(state)
 
     def evaluate(Y: Array, *hs: Array) -> Array:
@@ -92,7 +123,8 @@ def compile_expressions(
         extra = [np.asarray(v, dtype=float) for v in hs]
         shape = np.broadcast_shapes(Y.shape[:-1], *(e.shape for e in extra))
         try:
-            outs = raw(*cols, *extra)
+            ints = [quad(*cols, *extra) for _, quad in integrals]
+            outs = raw(*cols, *extra, *ints)
         except OverflowError:
             raise InputError("a constant or value is too large for float64 arithmetic") from None
         return np.stack([np.broadcast_to(np.asarray(o, dtype=float), shape) for o in outs], axis=-1)

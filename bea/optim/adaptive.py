@@ -197,7 +197,9 @@ class RMSProp(Optimizer):
         return Adam.step_map(self, loss, params, h)
 
 
-def preconditioned_loss(flow: ModifiedFlow, P: sp.Matrix, order: int | None = None) -> sp.Expr:
+def preconditioned_loss(
+    flow: ModifiedFlow, P: sp.Matrix, order: int | None = None, *, closed_form: bool = False
+) -> sp.Expr:
     """The loss Ẽ with Σ_{j ≤ order} h^j f_j = −P∇Ẽ, if P⁻¹f_j is a gradient for each j.
 
     The fields P⁻¹f_j are built exactly and handed to :class:`~bea.flow.ModifiedFlow`, so the
@@ -210,6 +212,9 @@ def preconditioned_loss(flow: ModifiedFlow, P: sp.Matrix, order: int | None = No
         The invertible preconditioner (for Adam: :meth:`Adam.preconditioner`).
     order : int, optional
         Truncation order (default: all terms).
+    closed_form : bool
+        As in :meth:`ModifiedFlow.potential`: ``True`` asks sympy's integrator for potentials
+        bea finds no closed form for (otherwise exact ray integrals).
 
     Raises
     ------
@@ -233,4 +238,4 @@ def preconditioned_loss(flow: ModifiedFlow, P: sp.Matrix, order: int | None = No
     order = flow.order if order is None else order
     fields = [(Pinv * flow.terms[j]).applyfunc(sp.expand) for j in range(order + 1)]
     q = ModifiedFlow.from_exprs(fields, flow.state, flow.h, method=flow.method, loss=flow.loss)
-    return q.modified_loss()
+    return q.modified_loss(closed_form=closed_form)
