@@ -400,6 +400,7 @@ examples:
   bea deep verify --widths 64 16 10 --orders 0 1 2 3
       Theorem 3.1 on a tanh MLP over 300 of scikit-learn's digits (float64)
   bea deep verify --widths 64 16 10 --method heavy-ball --beta 0.5 --time effective --orders 0 1 2
+  bea deep verify --widths 64 16 10 --method sgd --batch-size 150 --orders 0 1 2
   bea deep train --widths 64 32 32 10 --lr 0.8 --time 300 --noise 0.05 0.1 --json run.json
 
 Needs the optional extra: pip install 'bea[deep]' (JAX and scikit-learn).
@@ -456,9 +457,24 @@ def _add_deep(sub) -> None:
             "nesterov",
             "adam",
             "rmsprop",
+            "sgd",
         ],
         help="the optimizer (momentum methods start on their invariant manifold, adam and "
-        "rmsprop on their slow manifold)",
+        "rmsprop on their slow manifold; sgd is verified epoch by epoch, see --batch-size)",
+    )
+    v.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        metavar="B",
+        help="sgd: examples per mini-batch (must divide --n-train); an epoch is n-train/B steps",
+    )
+    v.add_argument(
+        "--shuffle",
+        default="none",
+        metavar="K",
+        help="sgd: 'none' (mini-batches in their order, the default), 'all' (the mean epoch over "
+        "every order) or a number K of random orders",
     )
     v.add_argument(
         "--beta",

@@ -9,6 +9,7 @@ from ..errors import InputError
 from ..io import atomic_write
 from ..optim import Adam, HeavyBall, Nesterov, RMSProp
 from ..plots.output import save_figure
+from .flow import Epoch
 from .problem import mlp, problem
 from .report import study
 from .train import train
@@ -21,6 +22,28 @@ def _problem(args: argparse.Namespace, dtype: str):
     return problem(
         args.data, mlp(args.widths, args.act), seed=args.seed, dtype=dtype, n_train=args.n_train
     )
+
+
+def _epoch(args: argparse.Namespace, prob):
+    """``--method sgd``: an Epoch of ``--batch-size`` mini-batches, ordered by ``--shuffle``."""
+    if args.method != "sgd":
+        if args.batch_size is not None or args.shuffle != "none":
+            raise InputError("--batch-size and --shuffle apply to --method sgd only")
+        return None
+    if args.batch_size is None:
+        raise InputError("--method sgd needs --batch-size, e.g. --batch-size 150")
+    if args.shuffle in ("none", "all"):
+        shuffle = args.shuffle == "all"
+    else:
+        try:
+            shuffle = int(args.shuffle)
+        except ValueError:
+            shuffle = 0
+        if shuffle < 1:
+            raise InputError(
+                f"--shuffle must be none, all or a positive number, got {args.shuffle!r}"
+            )
+    return Epoch(prob, args.batch_size, shuffle=shuffle, seed=args.seed)
 
 
 def _method(args: argparse.Namespace):
@@ -82,10 +105,13 @@ def run(args: argparse.Namespace) -> tuple[str, int]:
         )
         return str(report), 0 if report.passed else 1
     if args.deep_command == "verify":
+        prob = _problem(args, args.dtype)
+        method = _method(args)
+        epoch = _epoch(args, prob)
         result = verify(
-            _problem(args, args.dtype),
+            prob,
             orders=args.orders,
-            method=_method(args),
+            method=method if epoch is None else epoch,
             n_steps=args.n_steps,
             h_max=args.h_max,
         )

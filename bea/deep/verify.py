@@ -93,15 +93,20 @@ def verify(
         Truncation orders p (≤ 6).
     method : str or method object
         As in :func:`bea.deep.modified_flow` (one-step methods and explicit linear relations such as
-        ``HeavyBall("0.9", time="effective")``).
+        ``HeavyBall("0.9", time="effective")``). An :class:`~bea.deep.Epoch` is verified epoch by
+        epoch: one epoch (c mini-batch steps of size h) against the time-c·h flow of the modified
+        field, whose terms are in the time of single steps; with ``shuffle`` the step is the mean
+        of the epoch's end points over the orders, the map whose modified flow is derived (not
+        one random SGD path).
     h_max : float, optional
         Largest step size; default 0.5/ρ, ρ the size of the Jacobian of the method's leading
         field f₀ at the start (:func:`bea.deep.differentials.spectral_radius`): 0.5/λ_max for
-        GD, the preconditioned curvature for Adam and RMSProp.
+        GD, the preconditioned curvature for Adam and RMSProp; 0.5/(cρ) for an epoch of c steps.
     n_steps : int
         Number of step sizes, halving from ``h_max``.
     horizon_steps : int
-        The global horizon is T = horizon_steps · h_max (N = horizon_steps · 2ᵏ steps).
+        The global horizon is T = horizon_steps · h_max (N = horizon_steps · 2ᵏ steps; for an
+        :class:`~bea.deep.Epoch` of c mini-batch steps, N epochs and T = horizon_steps · c · h_max).
     start : array_like, optional
         θ₀; default: ``warmup`` GD steps of size 1/λ_max from ``problem.theta0`` (away from the
         random initialisation).
@@ -134,8 +139,7 @@ def verify(
         raise InputError("horizon_steps must be at least 1")
     warmup = check_order(warmup, maximum=100_000, what="warmup")
     rule = resolve_rule(method)
-    if rule.time_scale != 1:
-        raise InputError(f"{rule.name}: bea.deep.verify does not cover SGD epochs yet")
+    c = rule.time_scale  # an epoch of c mini-batch steps of size h is one step in time c·h
     relation = _relation_of(rule)
     if rule.step is None and relation is None:
         raise InputError(f"{rule.name} has no numeric step in bea.deep: give it as a JAX step")
@@ -161,15 +165,15 @@ def verify(
         route = route or ("tree" if rule.bseries else "lie")
         rho = _rate(p64, rule, route, theta0)
         if h_max is None:  # GD: 0.5/λ_max; heavy ball in step time: ×(1−β); Adam: preconditioned
-            h_max = 0.5 / max(rho, 1e-12)
+            h_max = 0.5 / max(c * rho, 1e-12)  # an epoch: the series is in c·h
         h_max = float(h_max)
         if not (np.isfinite(h_max) and h_max > 0):
             raise InputError(f"h_max must be positive and finite, got {h_max}")
         counts = horizon_steps * 2 ** np.arange(n_steps)
         if counts[-1] > MAX_STEPS:
             raise InputError(f"at most {MAX_STEPS:,} steps per global run; use fewer step sizes")
-        horizon = horizon_steps * h_max
-        hs = horizon / counts  # descending
+        horizon = horizon_steps * c * h_max
+        hs = horizon / (c * counts)  # descending
         hs = hs[::-1].copy()  # ascending, as bea.verify
         counts = counts[::-1].copy()
         flow = NumericModifiedFlow(p64, rule, orders[-1], route)  # route checked by _rate
@@ -178,7 +182,7 @@ def verify(
             problem, rule, relation, field, theta0, hs, counts, orders
         )
     P = len(orders)
-    k = 1 if relation is None else relation[0]
+    k = c if relation is None else relation[0]
     loc_ref = integrate_flows(_scaled(field, k), theta0[None], k * hs, P)
     glob_ref = integrate_flows(field, theta0[None], hs, P, horizon)
     eps = float(np.finfo(problem.dtype).eps)
@@ -315,7 +319,8 @@ def _run_method(problem, rule, relation, field, theta0, hs, counts, orders):
         return one, many, np.zeros(P)
     if relation is None:
         n_inner = max(orders) + 60  # fixed-point sweeps for implicit steps (converge for hL < 1)
-        step = jax.vmap(lambda t, h: rule.step(f, t, h, n_inner))
+        c = rule.time_scale  # an epoch's step advances time c·h: c mini-batch steps of size h
+        step = jax.vmap(lambda t, h: rule.step(f, t, c * h, n_inner))
         start = jnp.broadcast_to(jnp.asarray(theta0, dtype=dtype), (len(hs), theta0.size))
         one = np.asarray(jax.jit(step)(start, H))
         many = _iterate(lambda w, h: [step(w[0], h)], [start], H, counts)[0]

@@ -44,6 +44,14 @@ def test_deep_verify_rmsprop(capsys):
     assert abs(data["local_slopes"]["0"] - 2) < 0.1 and abs(data["local_slopes"]["1"] - 3) < 0.1
 
 
+def test_deep_verify_sgd_epochs(capsys):
+    argv = "deep verify --widths 64 4 10 --n-train 100 --orders 0 1 --n-steps 4 --json"
+    status = main([*argv.split(), "--method", "sgd", "--batch-size", "50"])
+    data = json.loads(capsys.readouterr().out)
+    assert status == 0 and data["method"] == "sgd (batch 50, fixed order)"
+    assert abs(data["local_slopes"]["0"] - 2) < 0.1 and abs(data["local_slopes"]["1"] - 3) < 0.1
+
+
 def test_deep_train_writes_json(capsys, tmp_path):
     out = tmp_path / "run.json"
     status = main(
@@ -87,6 +95,14 @@ def test_deep_bad_input_is_one_line(capsys):
         (["deep", "verify", "--eps", "0.1"], "adam and rmsprop only"),
         (["deep", "train", "--lr", "-1", "--steps", "3"], "learning rate"),
         (["deep", "verify", "--n-train", "5000"], "n_train"),
+        (["deep", "verify", "--method", "sgd"], "--batch-size"),
+        (["deep", "verify", "--batch-size", "10"], "sgd only"),
+        (["deep", "verify", "--method", "sgd", "--batch-size", "7"], "does not divide"),
+        (
+            ["deep", "verify", "--method", "sgd", "--batch-size", "150", "--shuffle", "x"],
+            "--shuffle",
+        ),
+        (["deep", "verify", "--method", "sgd", "--batch-size", "30", "--shuffle", "all"], "orders"),
     ]:
         assert main(argv) == 2, argv
         err = capsys.readouterr().err.strip()
