@@ -74,27 +74,14 @@ def tree_differentials(field: Callable, theta, wanted: Iterable) -> dict:
     >>> [F[t].tolist() for t in [(), ((),), ((), ())]]
     [[9.0], [54.0], [162.0]]
     """
-    jax = require()
     memo: dict = {}
 
     def F(t):
         if t not in memo:
-            if t == ():
-                memo[t] = field(theta)
-            else:  # one jvp of the (k−1)-th derivative: its primal is F of t without its last
-                # child (a tree too: the children are sorted), kept for free
-                dirs = [F(c) for c in t]
-                low, memo[t] = jax.jvp(
-                    lambda s: derivative(field, s, dirs[:-1]), (theta,), (dirs[-1],)
-                )
-                memo.setdefault(t[:-1], low)
+            memo[t] = field(theta) if t == () else derivative(field, theta, [F(c) for c in t])
         return memo[t]
 
-    # bushier trees first, so that F([τ, …]) also yields F of its prefix (F([•, •]) gives F([•]))
-    wanted = list(wanted)
-    for t in sorted(wanted, key=lambda t: -len(t)):
-        F(t)
-    return {t: memo[t] for t in wanted}
+    return {t: F(t) for t in wanted}
 
 
 def taylor_in_h(step: Callable, theta, n: int, *, use_jet: bool = True) -> list:
