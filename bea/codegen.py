@@ -204,7 +204,7 @@ def function_source(
         lines.append(f"    h = {xp}.expand_dims({xp}.asarray(h), -1)")
     lines += [f"    {local} = theta[..., {i}]" for i, local in enumerate(locals_)]
     if integrals:
-        lines += _quadrature_lines(integrals, slots, printer, xp)
+        lines += _quadrature_lines(integrals, slots, printer, xp, constants)
     lines += [f"    {t} = {printer.doprint(e)}" for t, e in temps]
     width = len(terms[kept[0]])
     for n, j in enumerate(kept):
@@ -234,14 +234,15 @@ def function_source(
     return Source(name, text, imports, tuple(constants))
 
 
-def _quadrature_lines(integrals, slots, printer, xp: str) -> list[str]:
+def _quadrature_lines(integrals, slots, printer, xp: str, constants) -> list[str]:
     """``_rk = ∫_a^b g(t) dt`` by :data:`QUADRATURE_NODES`-point Gauss–Legendre quadrature, the
-    nodes on a leading axis broadcast against the batch of θ."""
+    nodes on a leading axis broadcast against the batch of θ and of the constants (arrays)."""
     printer.module_imports["numpy.polynomial.legendre"].add("leggauss")
     t = sp.Symbol("_t")
+    shapes = ", ".join(["numpy.shape(theta[..., 0])", *(f"numpy.shape({c})" for c in constants)])
     lines = [
         f"    _x, _w = numpy.polynomial.legendre.leggauss({QUADRATURE_NODES})",
-        f"    _shape = (-1,) + (1,) * {xp}.ndim(theta[..., 0])",
+        f"    _shape = (-1,) + (1,) * len(numpy.broadcast_shapes({shapes}))",
     ]
     for i in integrals:
         if len(i.limits) != 1 or len(i.limits[0]) != 3:

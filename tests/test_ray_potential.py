@@ -220,3 +220,19 @@ def test_one_dimensional_losses_to_order_three_without_any_integrator(loss, no_s
     for j in (2, 3):
         _gradient_matches(flow.potential(j), flow.terms[j], [w], (sp.Rational(4, 5),))
     assert Lt.coeff(flow.h**3) == flow.potential(3)
+
+
+def test_exported_quadrature_broadcasts_over_array_constants():
+    # a constant given as an array of three values, θ a single point: three losses
+    x = sp.Symbol("x")
+    flow = bea.modified_flow(sp.log(1 + sp.exp(-x * w)), [w], order=2)
+    assert flow.potential(2).has(sp.Integral)
+    xs = np.array([0.5, 1.0, 2.0])
+    point = {w: sp.Rational(7, 10), flow.h: sp.Rational(1, 10)}
+    want = [float(_at(flow.modified_loss(), {**point, x: sp.nsimplify(v)})) for v in xs]
+    got = flow.to_function(what="loss")(np.array([0.7]), 0.1, x=xs)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    jax = pytest.importorskip("jax")
+    with jax.enable_x64(True):
+        got = flow.to_function("jax", what="loss")(jax.numpy.asarray([0.7]), 0.1, x=xs)
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12)
