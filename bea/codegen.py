@@ -32,6 +32,7 @@ __all__ = [
     "compile_sources",
     "function_source",
     "header_text",
+    "integral_limits",
     "module_source",
 ]
 
@@ -234,6 +235,29 @@ def function_source(
     return Source(name, text, imports, tuple(constants))
 
 
+def integral_limits(integral: sp.Integral) -> tuple[sp.Symbol, sp.Expr, sp.Expr]:
+    """``(t, a, b)`` of ``Integral(g, (t, a, b))``, the only integrals bea evaluates (by
+    :data:`QUADRATURE_NODES`-point Gauss–Legendre): one variable, numeric bounds.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> t, w = sp.symbols("t w")
+    >>> integral_limits(sp.Integral(t * w, (t, 0, 1)))
+    (t, 0, 1)
+    """
+    if len(integral.limits) != 1 or len(integral.limits[0]) != 3:
+        raise InputError(
+            f"cannot evaluate the integral {str(integral)[:60]}: one variable, two bounds"
+        )
+    var, lo, hi = integral.limits[0]
+    if not (lo.is_number and hi.is_number):
+        raise InputError(
+            f"cannot evaluate the integral {str(integral)[:60]}: its bounds are symbolic"
+        )
+    return var, lo, hi
+
+
 def _quadrature_lines(integrals, slots, printer, xp: str, constants) -> list[str]:
     """``_rk = ∫_a^b g(t) dt`` by :data:`QUADRATURE_NODES`-point Gauss–Legendre quadrature, the
     nodes on a leading axis broadcast against the batch of θ and of the constants (arrays)."""
@@ -245,11 +269,7 @@ def _quadrature_lines(integrals, slots, printer, xp: str, constants) -> list[str
         f"    _shape = (-1,) + (1,) * len(numpy.broadcast_shapes({shapes}))",
     ]
     for i in integrals:
-        if len(i.limits) != 1 or len(i.limits[0]) != 3:
-            raise InputError(f"cannot export the integral {str(i)[:60]}: one variable, two bounds")
-        var, lo, hi = i.limits[0]
-        if not (lo.is_number and hi.is_number):
-            raise InputError(f"cannot export the integral {str(i)[:60]}: its bounds are symbolic")
+        var, lo, hi = integral_limits(i)
         body = printer.doprint(i.function.xreplace({var: t}))
         lo_, half = printer.doprint(lo), printer.doprint((hi - lo) / 2)
         lines.append(f"    _t = {lo_} + {half} * (1 + {xp}.reshape({xp}.asarray(_x), _shape))")

@@ -176,6 +176,7 @@ EXEMPT = {
     "module_source": "Source objects written by function_source",
     "compile_sources": "Source objects written by function_source",
     "header_text": "text placed inside a docstring",
+    "integral_limits": "a sympy Integral only (its attributes are read, nothing is parsed)",
     "Source": "a record written by function_source",
     "LocalVerification": "a record written by verify_local",
     "WeakVerification": "a record written by verify_weak",

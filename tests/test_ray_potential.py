@@ -236,3 +236,14 @@ def test_exported_quadrature_broadcasts_over_array_constants():
     with jax.enable_x64(True):
         got = flow.to_function("jax", what="loss")(jax.numpy.asarray([0.7]), 0.1, x=xs)
         np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12)
+
+
+def test_integrals_bea_cannot_evaluate_are_refused_in_one_line():
+    from bea.codegen import function_source
+
+    t = sp.Symbol("t")
+    bad = sp.Integral(w * t, (t, 0, w))  # a symbolic bound
+    with pytest.raises(InputError, match="bounds are symbolic"):
+        bea.numeric.compile_expressions([bad], [w])
+    with pytest.raises(InputError, match="bounds are symbolic"):
+        function_source("f", [[bad]], [w], sp.Symbol("h"), vector=False)

@@ -47,11 +47,7 @@ def _split_integrals(exprs: list[sp.Expr], args: list) -> tuple[list, list[sp.Ex
     x, w = np.polynomial.legendre.leggauss(codegen.QUADRATURE_NODES)
     pairs = []
     for k, integral in enumerate(found):
-        if len(integral.limits) != 1 or len(integral.limits[0]) != 3:
-            raise InputError("an integral to evaluate needs one variable and two bounds")
-        var, lo, hi = integral.limits[0]
-        if not (lo.is_number and hi.is_number):
-            raise InputError("an integral to evaluate needs numeric bounds")
+        var, lo, hi = codegen.integral_limits(integral)
         lo, half = float(lo), float((hi - lo) / 2)
         g = sp.lambdify([var, *args], integral.function, modules="numpy", cse=True)
 
