@@ -5,6 +5,9 @@ import os
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import importlib.util  # noqa: E402
+import sys  # noqa: E402
+
+import pytest  # noqa: E402
 
 #: Without the optional extra bea[deep] (JAX, scikit-learn), its modules, tests and page are not
 #: collected; the core suite runs as is.
@@ -18,11 +21,6 @@ if importlib.util.find_spec("jax") is None or importlib.util.find_spec("sklearn"
         "docs/export.rst",
         "tests/deep/*",
     ]
-
-
-import sys  # noqa: E402
-
-import pytest  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
